@@ -1,0 +1,30 @@
+namespace Voting.Grains;
+
+/// <summary>What a voter-identity shard decided about one ballot.</summary>
+[GenerateSerializer, Alias("Voting.Verdict")]
+public enum Verdict : byte
+{
+    /// <summary>The first vote the shard has seen from this voter: write it.</summary>
+    New = 0,
+
+    /// <summary>Later than the voter's accepted vote, for another option: write it.</summary>
+    Changed = 1,
+
+    /// <summary>
+    /// Later than the voter's accepted vote, for the same option. It is still written: PostgreSQL must learn the
+    /// newer timestamp, or an older vote for another option that arrives after this shard lost its memory would win.
+    /// </summary>
+    Unchanged = 2,
+
+    /// <summary>Older than the voter's accepted vote (or than a later vote in the same batch): dropped.</summary>
+    Superseded = 3,
+
+    /// <summary>The very vote the shard accepted before, delivered again: written again, as the first write may not have committed.</summary>
+    Redelivered = 4,
+}
+
+public static class VerdictExtensions
+{
+    /// <summary>Whether the ballot must reach PostgreSQL. Only superseded ballots are dropped.</summary>
+    public static bool MustBeWritten(this Verdict verdict) => verdict != Verdict.Superseded;
+}

@@ -1,0 +1,36 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Voting.Grains.Draining;
+using Voting.Grains.Identity;
+using Voting.Grains.Registry;
+using Voting.Storage.Postgres;
+
+namespace Voting.Grains;
+
+public static class WorkerHostingExtensions
+{
+    /// <summary>
+    /// Services the worker grains need: options bound from configuration, the shared Redis connections and the vote
+    /// writer. The caller registers an <c>NpgsqlDataSource</c>.
+    /// </summary>
+    public static IServiceCollection AddVotingWorkerGrains(this IServiceCollection services)
+    {
+        services.AddOptions<DrainingOptions>().BindConfiguration(DrainingOptions.SectionName)
+            .Validate(o => o.BatchSize is > 0 and <= 100_000, "Draining:BatchSize must be between 1 and 100000.")
+            .Validate(o => o.ShardCount is > 0 and <= 65_536, "Draining:ShardCount must be between 1 and 65536.")
+            .Validate(o => o.PollInterval > TimeSpan.Zero, "Draining:PollInterval must be positive.")
+            .Validate(o => o.MinRetryDelay > TimeSpan.Zero && o.MaxRetryDelay >= o.MinRetryDelay,
+                "Draining:MinRetryDelay must be positive and not above Draining:MaxRetryDelay.")
+            .ValidateOnStart();
+        services.AddOptions<VoterIdentityOptions>().BindConfiguration(VoterIdentityOptions.SectionName)
+            .Validate(o => o.MaxVotersPerShard >= 2, "VoterIdentity:MaxVotersPerShard must be at least 2.")
+            .ValidateOnStart();
+        services.AddOptions<RegistryOptions>().BindConfiguration(RegistryOptions.SectionName)
+            .Validate(o => o.ReviveInterval >= TimeSpan.FromMinutes(1), "Registry:ReviveInterval must be at least one minute (a reminder's minimum period).")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<RedisConnections>();
+        services.AddSingleton<VoteWriter>();
+        return services;
+    }
+}

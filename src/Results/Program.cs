@@ -1,0 +1,14 @@
+using Voting.Results.Tallies;
+using Voting.ServiceDefaults;
+using Voting.ServiceDefaults.Postgres;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddVotingServiceDefaults();
+builder.AddVotingPostgres();
+builder.AddVotingResults();
+
+var app = builder.Build();
+app.UseExceptionHandler();
+app.MapVotingDefaultEndpoints();
+app.MapResultsEndpoints();
+app.Run();

@@ -1,0 +1,10 @@
+namespace Voting.Results.Tallies;
+
+/// <summary>Settings of the results app (section <c>Results</c>).</summary>
+public sealed class ResultsOptions
+{
+    public const string SectionName = "Results";
+
+    /// <summary>How often the live page's feed reads the tallies.</summary>
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+}

@@ -1,0 +1,76 @@
+using Npgsql;
+using NpgsqlTypes;
+using Voting.Grains;
+
+namespace Voting.Storage.Postgres;
+
+/// <summary>Writes batches of ballots to <c>votes</c>, keeping each voter's latest vote.</summary>
+/// <remarks>
+/// One statement per batch: the ballots travel as arrays, PostgreSQL keeps the latest ballot per voter within the
+/// batch and then only replaces a stored row with a later one. The tally triggers see exactly the rows that changed.
+/// Replaying a batch changes nothing, so a batch that failed for any reason can simply be written again.
+/// </remarks>
+public sealed class VoteWriter(NpgsqlDataSource dataSource)
+{
+    private const int MaxAttempts = 5;
+
+    private const string UpsertSql =
+        """
+        INSERT INTO votes AS v (voter_id, option, voted_at, vote_id, frontend_id)
+        SELECT DISTINCT ON (b.voter_id) b.voter_id, b.option, b.voted_at, b.vote_id, b.frontend_id
+        FROM unnest(@voter_ids, @options, @voted_at, @vote_ids, @frontend_ids)
+             AS b(voter_id, option, voted_at, vote_id, frontend_id)
+        ORDER BY b.voter_id, b.voted_at DESC, b.vote_id DESC
+        ON CONFLICT (voter_id) DO UPDATE
+        SET option = excluded.option,
+            voted_at = excluded.voted_at,
+            vote_id = excluded.vote_id,
+            frontend_id = excluded.frontend_id
+        WHERE (v.voted_at, v.vote_id) < (excluded.voted_at, excluded.vote_id)
+        """;
+
+    /// <summary>Commits the ballots in one transaction and returns how many rows were inserted or replaced.</summary>
+    /// <remarks>Deadlocks and serialisation failures with concurrent writers are retried here; other errors are thrown.</remarks>
+    public async Task<int> WriteAsync(string frontendId, IReadOnlyList<Ballot> ballots, CancellationToken cancellationToken)
+    {
+        if (ballots.Count == 0)
+        {
+            return 0;
+        }
+
+        var voterIds = new Guid[ballots.Count];
+        var options = new string[ballots.Count];
+        var votedAt = new DateTime[ballots.Count];
+        var voteIds = new Guid[ballots.Count];
+        var frontendIds = new string[ballots.Count];
+        for (var i = 0; i < ballots.Count; i++)
+        {
+            var ballot = ballots[i];
+            voterIds[i] = ballot.VoterId;
+            options[i] = ballot.Option;
+            votedAt[i] = ballot.Timestamp;
+            voteIds[i] = ballot.VoteId;
+            frontendIds[i] = frontendId;
+        }
+
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var command = dataSource.CreateCommand(UpsertSql);
+                command.Parameters.Add(new NpgsqlParameter<Guid[]>("voter_ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { TypedValue = voterIds });
+                command.Parameters.Add(new NpgsqlParameter<string[]>("options", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = options });
+                command.Parameters.Add(new NpgsqlParameter<DateTime[]>("voted_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = votedAt });
+                command.Parameters.Add(new NpgsqlParameter<Guid[]>("vote_ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { TypedValue = voteIds });
+                command.Parameters.Add(new NpgsqlParameter<string[]>("frontend_ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = frontendIds });
+                // A single statement outside an explicit transaction is its own transaction: the rows and the tally
+                // deltas from the triggers commit together or not at all.
+                return await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (PostgresException e) when (attempt < MaxAttempts && e.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt), cancellationToken);
+            }
+        }
+    }
+}

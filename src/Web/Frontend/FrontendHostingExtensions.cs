@@ -1,0 +1,106 @@
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using Voting.ServiceDefaults.Clustering;
+using Voting.ServiceDefaults.Configuration;
+using Voting.ServiceDefaults.Health;
+using Voting.ServiceDefaults.Voting;
+using Voting.Web.Voting;
+
+namespace Voting.Web.Frontend;
+
+public static partial class FrontendHostingExtensions
+{
+    /// <summary>
+    /// A vote front end: its own Redis, the vote page and API, a co-hosted web silo (which hosts no worker grains),
+    /// and its registration with the cluster.
+    /// </summary>
+    public static IHostApplicationBuilder AddVotingFrontend(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<FrontendOptions>()
+            .BindConfiguration(FrontendOptions.SectionName)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Id), SettingsValidation.Missing("Frontend:Id", "Name this front end, e.g. frontend01."))
+            .Validate(o => string.IsNullOrWhiteSpace(o.Id) || FrontendIdPattern().IsMatch(o.Id),
+                SettingsValidation.Invalid("Frontend:Id", "may hold only letters, digits, '-' and '_' (at most 64)."))
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Redis), SettingsValidation.Missing("Frontend:Redis", "This front end's own Redis, e.g. 127.0.0.1:6379."))
+            .Validate(o => !string.IsNullOrWhiteSpace(o.StreamKey), SettingsValidation.Missing("Frontend:StreamKey"))
+            .Validate(o => o.MaxRequestBodyBytes is >= 64 and <= 65536, SettingsValidation.Invalid("Frontend:MaxRequestBodyBytes", "must be between 64 and 65536."))
+            .Validate(o => o.RedisTimeout > TimeSpan.Zero, SettingsValidation.Invalid("Frontend:RedisTimeout", "must be positive."))
+            .ValidateOnStart();
+        services.AddOptions<VoterCookieOptions>()
+            .BindConfiguration(VoterCookieOptions.SectionName)
+            .Validate(o => !string.IsNullOrWhiteSpace(o.SigningKey),
+                SettingsValidation.Missing("VoterCookie:SigningKey", "Use the same base64 key (32 bytes or more) on every front end, e.g. from `openssl rand -base64 32`."))
+            .Validate(o => string.IsNullOrWhiteSpace(o.SigningKey) || KeyLength(o.SigningKey) >= 32,
+                SettingsValidation.Invalid("VoterCookie:SigningKey", "must be base64 of at least 32 bytes."))
+            .Validate(o => !string.IsNullOrWhiteSpace(o.Name), SettingsValidation.Missing("VoterCookie:Name"))
+            .ValidateOnStart();
+
+        services.AddSingleton(BallotOptions.FromConfiguration(builder.Configuration));
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IConnectionMultiplexer>(provider => ConnectRedis(provider.GetRequiredService<IOptions<FrontendOptions>>().Value));
+        services.AddSingleton<VoteIdGenerator>();
+        services.AddSingleton<VoterCookies>();
+        services.AddSingleton<VoteRecorder>();
+        services.AddSingleton(provider => new VotePage(
+            provider.GetRequiredService<BallotOptions>(), provider.GetRequiredService<IOptions<FrontendOptions>>().Value.Id));
+
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<FrontendOptions>>(
+            (kestrel, frontend) => kestrel.Limits.MaxRequestBodySize = frontend.Value.MaxRequestBodyBytes);
+        services.Configure<FormOptions>(o =>
+        {
+            o.ValueCountLimit = 16;
+            o.KeyLengthLimit = 64;
+        });
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, VotingJsonContext.Default));
+        services.AddProblemDetails();
+        services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [HealthEndpoints.ReadyTag], timeout: HealthEndpoints.CheckTimeout);
+
+        builder.UseOrleans(silo => silo.UseVotingCluster(builder.Configuration, SiloRole.Web));
+        services.AddHostedService<FrontendRegistration>();
+        return builder;
+    }
+
+    public static WebApplication UseVotingFrontend(this WebApplication app)
+    {
+        // Unexpected failures become a problem response without internals; bad input never reaches this point.
+        app.UseExceptionHandler();
+        app.Use((context, next) =>
+        {
+            var headers = context.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers.XFrameOptions = "DENY";
+            headers.ContentSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'";
+            headers.CacheControl = "no-store";
+            return next(context);
+        });
+        return app;
+    }
+
+    private static ConnectionMultiplexer ConnectRedis(FrontendOptions frontend)
+    {
+        var configuration = ConfigurationOptions.Parse(frontend.Redis);
+        // Start even when Redis is down (and report not ready); while it is unreachable, votes fail at once with a
+        // 503 instead of queueing in memory where a crash would lose them.
+        configuration.AbortOnConnectFail = false;
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
+        configuration.AsyncTimeout = (int)frontend.RedisTimeout.TotalMilliseconds;
+        configuration.SyncTimeout = (int)frontend.RedisTimeout.TotalMilliseconds;
+        configuration.ConnectTimeout = (int)frontend.RedisTimeout.TotalMilliseconds;
+        configuration.ClientName = "voting-" + frontend.Id;
+        return ConnectionMultiplexer.Connect(configuration);
+    }
+
+    private static int KeyLength(string base64)
+    {
+        var buffer = new byte[base64.Length];
+        return Convert.TryFromBase64String(base64, buffer, out var written) ? written : 0;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex FrontendIdPattern();
+}

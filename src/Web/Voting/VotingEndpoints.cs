@@ -1,0 +1,201 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+using Voting.ServiceDefaults.Voting;
+using Voting.Web.Frontend;
+
+namespace Voting.Web.Voting;
+
+/// <summary>The vote page (<c>GET /</c>, <c>POST /</c>) and the JSON API (<c>POST /api/votes</c>, <c>GET /api/options</c>).</summary>
+public static partial class VotingEndpoints
+{
+    private const string HtmlContentType = "text/html; charset=utf-8";
+
+    // While Redis is down every vote fails; one log line per second says so without flooding the log.
+    private static long _lastRedisFailureLogged;
+
+    public static IEndpointRouteBuilder MapVotingEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/", ShowPage);
+        endpoints.MapPost("/", VoteFromFormAsync).DisableAntiforgery();
+
+        var api = endpoints.MapGroup("/api");
+        api.MapPost("/votes", VoteFromJsonAsync);
+        api.MapGet("/options", (BallotOptions ballot) => TypedResults.Ok(ballot.All));
+        return endpoints;
+    }
+
+    private static ContentHttpResult ShowPage(HttpContext context, VoterCookies cookies, VotePage page)
+    {
+        if (cookies.Read(context.Request, out _) != VoterCookieState.Valid)
+        {
+            cookies.Issue(context.Response);
+        }
+
+        return Html(page.Render(null, VotePageNotice.None));
+    }
+
+    /// <summary>The seed's form post: <c>vote=a</c> with the voter cookie; answers with the page, the choice marked.</summary>
+    private static async Task<ContentHttpResult> VoteFromFormAsync(
+        HttpContext context, VoterCookies cookies, VotePage page, BallotOptions ballot, VoteRecorder recorder,
+        IOptions<FrontendOptions> frontend, ILoggerFactory loggers)
+    {
+        var request = context.Request;
+        if (!request.HasFormContentType)
+        {
+            return Html(page.Render(null, VotePageNotice.Rejected, "Votes are sent as a form (application/x-www-form-urlencoded)."),
+                StatusCodes.Status415UnsupportedMediaType);
+        }
+
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(context.RequestAborted);
+        }
+        catch (BadHttpRequestException e)
+        {
+            return Html(page.Render(null, VotePageNotice.Rejected, BodyProblem(e)), e.StatusCode);
+        }
+        catch (InvalidDataException e)
+        {
+            return Html(page.Render(null, VotePageNotice.Rejected, "The form cannot be read: " + e.Message), StatusCodes.Status400BadRequest);
+        }
+
+        var votes = form["vote"];
+        if (votes.Count != 1 || !ballot.TryGet(votes[0], out var option))
+        {
+            var problem = votes.Count == 0 ? "The form has no 'vote' field." : $"'{votes}' is not an option on this ballot.";
+            return Html(page.Render(null, VotePageNotice.Rejected, problem), StatusCodes.Status400BadRequest);
+        }
+
+        if (!TryGetVoter(context, cookies, out var voterId, out var cookieProblem))
+        {
+            return Html(page.Render(null, VotePageNotice.Rejected, cookieProblem), StatusCodes.Status400BadRequest);
+        }
+
+        try
+        {
+            var vote = await recorder.RecordAsync(voterId, option.Key);
+            return Html(page.Render(vote.Option, VotePageNotice.Recorded));
+        }
+        catch (Exception e) when (e is RedisException or RedisTimeoutException)
+        {
+            OnRedisFailure(context, e, frontend.Value, loggers);
+            return Html(page.Render(null, VotePageNotice.NotRecorded, "this front end cannot store votes right now. Please try again in a moment."),
+                StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+
+    /// <summary><c>POST /api/votes</c> with <c>{"option":"a"}</c> and the voter cookie: 202 with the vote's receipt.</summary>
+    private static async Task<Results<Accepted<VoteReceipt>, ProblemHttpResult>> VoteFromJsonAsync(
+        HttpContext context, VoterCookies cookies, BallotOptions ballot, VoteRecorder recorder,
+        IOptions<FrontendOptions> frontend, ILoggerFactory loggers)
+    {
+        var request = context.Request;
+        if (!request.HasJsonContentType())
+        {
+            return Problem(StatusCodes.Status415UnsupportedMediaType, "Votes are sent as JSON (Content-Type: application/json).");
+        }
+
+        VoteRequest? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync(request.Body, VotingJsonContext.Default.VoteRequest, context.RequestAborted);
+        }
+        catch (BadHttpRequestException e)
+        {
+            return Problem(e.StatusCode, BodyProblem(e));
+        }
+        catch (JsonException e)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "The body is not valid JSON: " + e.Message);
+        }
+
+        if (body?.Option is not { } key)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "The body must be {\"option\":\"<key>\"}.");
+        }
+
+        if (!ballot.TryGet(key, out var option))
+        {
+            return Problem(StatusCodes.Status400BadRequest,
+                $"'{key}' is not an option on this ballot; options are {string.Join(", ", ballot.All.Select(o => o.Key))}.");
+        }
+
+        if (!TryGetVoter(context, cookies, out var voterId, out var cookieProblem))
+        {
+            return Problem(StatusCodes.Status400BadRequest, cookieProblem);
+        }
+
+        try
+        {
+            var vote = await recorder.RecordAsync(voterId, option.Key);
+            return TypedResults.Accepted((string?)null, new VoteReceipt(vote.VoteId, vote.VoterId, vote.Option, vote.FrontendId, vote.Timestamp));
+        }
+        catch (Exception e) when (e is RedisException or RedisTimeoutException)
+        {
+            OnRedisFailure(context, e, frontend.Value, loggers);
+            return Problem(StatusCodes.Status503ServiceUnavailable, "The vote was not recorded: this front end cannot store votes right now. Retry later.");
+        }
+    }
+
+    /// <summary>
+    /// A vote needs a voter: the signed cookie the vote page issues. Without one (or with a forged one) the vote is
+    /// refused and a fresh cookie is issued, so that the voter's next attempt counts.
+    /// </summary>
+    private static bool TryGetVoter(HttpContext context, VoterCookies cookies, out Guid voterId, out string problem)
+    {
+        switch (cookies.Read(context.Request, out voterId))
+        {
+            case VoterCookieState.Valid:
+                problem = "";
+                return true;
+            case VoterCookieState.Missing:
+                cookies.Issue(context.Response);
+                problem = "The vote has no voter cookie (load the vote page first); a new one is set: please vote again.";
+                return false;
+            default:
+                cookies.Issue(context.Response);
+                problem = "The voter cookie is not valid; a new one is set: please vote again.";
+                return false;
+        }
+    }
+
+    private static string BodyProblem(BadHttpRequestException e) => e.StatusCode == StatusCodes.Status413PayloadTooLarge
+        ? "The request body is too large for a vote."
+        : "The request body cannot be read: " + e.Message;
+
+    private static void OnRedisFailure(HttpContext context, Exception exception, FrontendOptions frontend, ILoggerFactory loggers)
+    {
+        context.Response.Headers.RetryAfter = ((int)Math.Ceiling(frontend.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        var now = Environment.TickCount64;
+        var last = Interlocked.Read(ref _lastRedisFailureLogged);
+        if (now - last >= 1000 && Interlocked.CompareExchange(ref _lastRedisFailureLogged, now, last) == last)
+        {
+            LogRedisFailed(loggers.CreateLogger(typeof(VotingEndpoints)), exception, frontend.Id);
+        }
+    }
+
+    private static ContentHttpResult Html(string html, int statusCode = StatusCodes.Status200OK) =>
+        TypedResults.Content(html, HtmlContentType, statusCode: statusCode);
+
+    private static ProblemHttpResult Problem(int statusCode, string detail) =>
+        TypedResults.Problem(detail: detail, statusCode: statusCode);
+
+    [LoggerMessage(1, LogLevel.Warning, "Front end {FrontendId}: votes cannot be stored in Redis; voters are told to retry (logged at most once a second)")]
+    private static partial void LogRedisFailed(ILogger logger, Exception exception, string frontendId);
+}
+
+public sealed record VoteRequest(string? Option);
+
+/// <summary>What a voter gets back for a vote that Redis has taken.</summary>
+public sealed record VoteReceipt(Guid VoteId, Guid VoterId, string Option, string FrontendId, DateTime AcceptedAt);
+
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(VoteRequest))]
+[JsonSerializable(typeof(VoteReceipt))]
+[JsonSerializable(typeof(IReadOnlyList<BallotOption>))]
+internal sealed partial class VotingJsonContext : JsonSerializerContext;

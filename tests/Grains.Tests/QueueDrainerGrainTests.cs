@@ -1,0 +1,257 @@
+using StackExchange.Redis;
+using Voting.Storage.Streams;
+using Voting.Testing;
+
+namespace Voting.Grains.Tests;
+
+/// <summary>The drainer against a real Redis stream and a real PostgreSQL, on a live TestCluster.</summary>
+[Collection(WorkerClusterCollection.Name)]
+public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private FakeFrontend NewFrontend() => new(fixture.RedisConnection.GetDatabase(), fixture.Redis.Endpoint);
+
+    private Task RegisterAsync(FakeFrontend frontend) => fixture.Grains.GetFrontendRegistry().RegisterAsync(frontend.Info);
+
+    /// <summary>Waits until every voter's row holds the expected vote.</summary>
+    private async Task WaitForVotesAsync(IReadOnlyDictionary<Guid, Ballot> expected)
+    {
+        await Poll.UntilAsync(
+            async () =>
+            {
+                var stored = await fixture.Database.ReadVotesAsync(expected.Keys);
+                return expected.All(e => stored.TryGetValue(e.Key, out var row) && row.VoteId == e.Value.VoteId);
+            },
+            Timeout,
+            async () =>
+            {
+                var stored = await fixture.Database.ReadVotesAsync(expected.Keys);
+                var wrong = expected.Count(e => !stored.TryGetValue(e.Key, out var row) || row.VoteId != e.Value.VoteId);
+                return $"{wrong} of {expected.Count} voters do not hold their latest vote";
+            });
+    }
+
+    private static async Task AssertNothingPendingAsync(FakeFrontend frontend)
+    {
+        await Poll.UntilAsync(
+            async () => (await frontend.Redis.StreamPendingAsync(frontend.StreamKey, VoteStreamEntry.ConsumerGroup)).PendingMessageCount == 0,
+            Timeout,
+            "the consumer group still has pending entries");
+    }
+
+    /// <summary>Waits until the group has been given every entry up to <paramref name="lastEntryId"/> and acknowledged them all.</summary>
+    private static async Task WaitUntilDrainedAsync(FakeFrontend frontend, RedisValue lastEntryId)
+    {
+        await Poll.UntilAsync(
+            async () => (await frontend.Redis.StreamGroupInfoAsync(frontend.StreamKey)) is [var group] && group.LastDeliveredId == lastEntryId,
+            Timeout,
+            $"entry {lastEntryId} was not delivered to the drainer");
+        await AssertNothingPendingAsync(frontend);
+    }
+
+    private async Task AssertTalliesEqualCountOfVotesAsync()
+    {
+        Assert.Equal(await fixture.Database.CountVotesAsync(), await fixture.Database.ReadTalliesAsync());
+    }
+
+    [Fact]
+    public async Task AcknowledgedVotesFromTwoFrontEndsAreCountedWithTheLatestVotePerVoter()
+    {
+        var frontends = new[] { NewFrontend(), NewFrontend() };
+        var expected = new Dictionary<Guid, Ballot>();
+        var random = new Random(42);
+        var writes = new List<Task>();
+        for (var voter = 0; voter < 400; voter++)
+        {
+            var voterId = Guid.NewGuid();
+            var votes = 1 + random.Next(3);
+            for (var i = 0; i < votes; i++)
+            {
+                // Each vote goes to either front end, later votes with later timestamps, as a browser would send them.
+                var ballot = Ballots.Cast(voterId, random.Next(2) == 0 ? "a" : "b", voter * 10 + i);
+                expected[voterId] = ballot;
+                writes.Add(frontends[random.Next(2)].AddAsync(ballot));
+            }
+        }
+
+        await Task.WhenAll(writes);
+        await Task.WhenAll(frontends.Select(RegisterAsync));
+
+        await WaitForVotesAsync(expected);
+        foreach (var frontend in frontends)
+        {
+            await AssertNothingPendingAsync(frontend);
+        }
+
+        await AssertTalliesEqualCountOfVotesAsync();
+    }
+
+    [Fact]
+    public async Task VotesAddedWhileTheDrainerRunsAreCounted()
+    {
+        var frontend = NewFrontend();
+        await RegisterAsync(frontend);
+        var expected = new Dictionary<Guid, Ballot>();
+        for (var round = 0; round < 5; round++)
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                var ballot = Ballots.Cast(Guid.NewGuid(), i % 2 == 0 ? "a" : "b", round * 100 + i);
+                expected[ballot.VoterId] = ballot;
+                await frontend.AddAsync(ballot);
+            }
+
+            await Task.Delay(30);
+        }
+
+        await WaitForVotesAsync(expected);
+        await AssertNothingPendingAsync(frontend);
+    }
+
+    [Fact]
+    public async Task EntriesLeftPendingByADeadConsumerAreTakenOverAndCounted()
+    {
+        var frontend = NewFrontend();
+        var expected = new Dictionary<Guid, Ballot>();
+        for (var i = 0; i < 120; i++)
+        {
+            var ballot = Ballots.Cast(Guid.NewGuid(), "b", i);
+            expected[ballot.VoterId] = ballot;
+            await frontend.AddAsync(ballot);
+        }
+
+        // A consumer reads every entry and dies before acknowledging any.
+        await frontend.Redis.StreamCreateConsumerGroupAsync(frontend.StreamKey, VoteStreamEntry.ConsumerGroup, StreamPosition.Beginning);
+        var taken = await frontend.Redis.StreamReadGroupAsync(frontend.StreamKey, VoteStreamEntry.ConsumerGroup, "dead-consumer", StreamPosition.NewMessages, 1000);
+        Assert.Equal(120, taken.Length);
+
+        await RegisterAsync(frontend);
+
+        await WaitForVotesAsync(expected);
+        await AssertNothingPendingAsync(frontend);
+    }
+
+    [Fact]
+    public async Task TheSameEntriesDeliveredTwiceAreCountedOnce()
+    {
+        var frontend = NewFrontend();
+        var ballots = Enumerable.Range(0, 60).Select(i => Ballots.Cast(Guid.NewGuid(), i % 3 == 0 ? "a" : "b", i)).ToArray();
+        await frontend.AddAsync(ballots);
+        await RegisterAsync(frontend);
+        var expected = ballots.ToDictionary(b => b.VoterId);
+        await WaitForVotesAsync(expected);
+        var talliesBefore = await fixture.Database.ReadTalliesAsync();
+
+        // The same votes again, as a replayed stream or a second delivery would bring them.
+        await WaitUntilDrainedAsync(frontend, await frontend.AddAsync(ballots));
+
+        Assert.Equal(talliesBefore, await fixture.Database.ReadTalliesAsync());
+        var stored = await fixture.Database.ReadVotesAsync(expected.Keys);
+        Assert.All(expected, e => Assert.Equal(e.Value.VoteId, stored[e.Key].VoteId));
+        await AssertTalliesEqualCountOfVotesAsync();
+    }
+
+    [Fact]
+    public async Task OutOfOrderVotesOfOneVoterThroughTwoFrontEndsEndWithTheLatest()
+    {
+        var early = NewFrontend();
+        var late = NewFrontend();
+        var voter = Guid.NewGuid();
+        var first = Ballots.Cast(voter, "a", 1);
+        var latest = Ballots.Cast(voter, "b", 2);
+        await late.AddAsync(latest);
+
+        // The later vote is drained first; the earlier one arrives afterwards and must not win.
+        await RegisterAsync(late);
+        await WaitForVotesAsync(new Dictionary<Guid, Ballot> { [voter] = latest });
+        var firstEntry = await early.AddAsync(first);
+        await RegisterAsync(early);
+        await WaitUntilDrainedAsync(early, firstEntry);
+
+        var stored = await fixture.Database.ReadVotesAsync([voter]);
+        Assert.Equal(latest.VoteId, stored[voter].VoteId);
+        Assert.Equal("b", stored[voter].Option);
+    }
+
+    /// <summary>
+    /// A voter votes a, b, a. The shard sees the first and the third (same option: "unchanged"), then forgets the
+    /// voter; the middle vote arrives late through another front end. Had the unchanged vote not been written,
+    /// PostgreSQL would still hold the first vote and let the middle one (b) win.
+    /// </summary>
+    [Fact]
+    public async Task AnUnchangedVoteStillReachesPostgresSoALateOlderVoteCannotWin()
+    {
+        var frontend = NewFrontend();
+        var slow = NewFrontend();
+        var voter = Guid.NewGuid();
+        var first = Ballots.Cast(voter, "a", 1);
+        var middle = Ballots.Cast(voter, "b", 2);
+        var last = Ballots.Cast(voter, "a", 3);
+        await frontend.AddAsync(first);
+        await RegisterAsync(frontend);
+        await WaitForVotesAsync(new Dictionary<Guid, Ballot> { [voter] = first });
+        await WaitUntilDrainedAsync(frontend, await frontend.AddAsync(last));
+
+        // Enough other voters through every shard to make each shard forget this voter.
+        var others = Enumerable.Range(0, WorkerClusterFixture.ShardCount * WorkerClusterFixture.MaxVotersPerShard * 4)
+            .Select(i => Ballots.Cast(Guid.NewGuid(), "a", 10 + i)).ToArray();
+        await frontend.AddAsync(others);
+        await WaitForVotesAsync(others.ToDictionary(b => b.VoterId));
+
+        var middleEntry = await slow.AddAsync(middle);
+        await RegisterAsync(slow);
+        await WaitUntilDrainedAsync(slow, middleEntry);
+
+        var stored = await fixture.Database.ReadVotesAsync([voter]);
+        Assert.Equal("a", stored[voter].Option);
+        Assert.Equal(last.VoteId, stored[voter].VoteId);
+    }
+
+    [Fact]
+    public async Task EntriesThatAreNotVotesAreSetAsideAndDoNotBlockTheStream()
+    {
+        var frontend = NewFrontend();
+        var before = Ballots.Cast(Guid.NewGuid(), "a", 1);
+        var after = Ballots.Cast(Guid.NewGuid(), "b", 2);
+        await frontend.AddAsync(before);
+        await frontend.Redis.StreamAddAsync(frontend.StreamKey, [new NameValueEntry("id", "not-a-guid"), new NameValueEntry("option", "a")]);
+        await frontend.AddAsync(after);
+        await RegisterAsync(frontend);
+
+        await WaitForVotesAsync(new Dictionary<Guid, Ballot> { [before.VoterId] = before, [after.VoterId] = after });
+        await AssertNothingPendingAsync(frontend);
+        var deadLetters = await frontend.Redis.StreamRangeAsync(frontend.StreamKey + ":dead-letters");
+        var deadLetter = Assert.Single(deadLetters);
+        Assert.Equal("not-a-guid", deadLetter["id"]);
+    }
+
+    [Fact]
+    public async Task AcknowledgedEntriesAreTrimmedFromTheStream()
+    {
+        var frontend = NewFrontend();
+        var ballots = Enumerable.Range(0, 1000).Select(i => Ballots.Cast(Guid.NewGuid(), "a", i)).ToArray();
+        await frontend.AddAsync(ballots);
+        await RegisterAsync(frontend);
+        await WaitForVotesAsync(ballots.ToDictionary(b => b.VoterId));
+        await AssertNothingPendingAsync(frontend);
+
+        // Trimming removes whole stream nodes (100 entries each by default), so up to one node may remain.
+        await Poll.UntilAsync(async () => await frontend.Redis.StreamLengthAsync(frontend.StreamKey) <= 100, Timeout,
+            "acknowledged entries are still in the stream");
+    }
+
+    [Fact]
+    public async Task TheRegistryKeepsEveryRegisteredFrontEnd()
+    {
+        var frontend = NewFrontend();
+        await RegisterAsync(frontend);
+        await RegisterAsync(frontend);
+        var registered = await fixture.Grains.GetFrontendRegistry().GetFrontendsAsync();
+        Assert.Single(registered, f => f.FrontendId == frontend.Id);
+        Assert.Contains(frontend.Info, registered);
+
+        var status = await fixture.Grains.GetGrain<IQueueDrainerGrain>(frontend.Id).GetStatusAsync();
+        Assert.Equal(frontend.Id, status.FrontendId);
+    }
+}

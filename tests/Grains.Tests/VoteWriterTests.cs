@@ -1,0 +1,132 @@
+using Npgsql;
+using Voting.Storage.Postgres;
+using Voting.Testing;
+
+namespace Voting.Grains.Tests;
+
+/// <summary>The votes schema and the batch upsert against a real PostgreSQL, in a database of their own.</summary>
+[Collection(WorkerClusterCollection.Name)]
+public sealed class VoteWriterTests(WorkerClusterFixture fixture) : IAsyncLifetime
+{
+    private NpgsqlDataSource _database = null!;
+    private VoteWriter _writer = null!;
+
+    public async Task InitializeAsync()
+    {
+        _database = NpgsqlDataSource.Create(await fixture.Postgres.CreateDatabaseAsync("writer_" + Guid.NewGuid().ToString("N")[..8]));
+        await VotingSchema.EnsureAsync(_database, CancellationToken.None);
+        _writer = new VoteWriter(_database);
+    }
+
+    public async Task DisposeAsync() => await _database.DisposeAsync();
+
+    [Fact]
+    public async Task TalliesEqualCountOfVotesAfterConcurrentOverlappingBatches()
+    {
+        // Eight writers upsert overlapping voters at once (a voter who used two front ends reaches two drainers).
+        var voters = Enumerable.Range(0, 300).Select(_ => Guid.NewGuid()).ToArray();
+        var options = new[] { "a", "b", "c" };
+        var batches = Enumerable.Range(0, 8).Select(writer =>
+        {
+            var random = new Random(writer);
+            return Enumerable.Range(0, 25).Select(batch => Enumerable.Range(0, 100)
+                .Select(_ => Ballots.Cast(voters[random.Next(voters.Length)], options[random.Next(options.Length)], random.Next(1_000_000)))
+                .ToArray()).ToArray();
+        }).ToArray();
+
+        await Task.WhenAll(batches.Select(writerBatches => Task.Run(async () =>
+        {
+            foreach (var batch in writerBatches)
+            {
+                await _writer.WriteAsync("fe", batch, CancellationToken.None);
+            }
+        })));
+
+        Assert.Equal(await _database.CountVotesAsync(), await _database.ReadTalliesAsync());
+        var latest = batches.SelectMany(b => b).SelectMany(b => b)
+            .GroupBy(b => b.VoterId)
+            .ToDictionary(g => g.Key, g => g.Aggregate((x, y) => y.IsLaterThan(x) ? y : x));
+        var stored = await _database.ReadVotesAsync(latest.Keys);
+        Assert.Equal(latest.Count, stored.Count);
+        Assert.All(latest, l => Assert.Equal(l.Value.VoteId, stored[l.Key].VoteId));
+    }
+
+    [Fact]
+    public async Task AnOlderVoteWrittenLaterDoesNotReplaceTheLatest()
+    {
+        var voter = Guid.NewGuid();
+        var latest = Ballots.Cast(voter, "b", 2);
+        Assert.Equal(1, await _writer.WriteAsync("fe", [latest], CancellationToken.None));
+        Assert.Equal(0, await _writer.WriteAsync("fe", [Ballots.Cast(voter, "a", 1)], CancellationToken.None));
+
+        Assert.Equal(latest.VoteId, (await _database.ReadVotesAsync([voter]))[voter].VoteId);
+        Assert.Equal(new Dictionary<string, long> { ["b"] = 1 }, await _database.ReadTalliesAsync());
+    }
+
+    [Fact]
+    public async Task ReplayingABatchChangesNothing()
+    {
+        var batch = Enumerable.Range(0, 50).Select(i => Ballots.Cast(Guid.NewGuid(), i % 2 == 0 ? "a" : "b", i)).ToArray();
+        Assert.Equal(50, await _writer.WriteAsync("fe", batch, CancellationToken.None));
+        Assert.Equal(0, await _writer.WriteAsync("fe", batch, CancellationToken.None));
+        Assert.Equal(new Dictionary<string, long> { ["a"] = 25, ["b"] = 25 }, await _database.ReadTalliesAsync());
+    }
+
+    [Fact]
+    public async Task OneBatchWithSeveralVotesOfAVoterKeepsTheLatest()
+    {
+        var voter = Guid.NewGuid();
+        var latest = Ballots.Cast(voter, "a", 3);
+        await _writer.WriteAsync("fe", [Ballots.Cast(voter, "b", 1), latest, Ballots.Cast(voter, "b", 2)], CancellationToken.None);
+        Assert.Equal(latest.VoteId, (await _database.ReadVotesAsync([voter]))[voter].VoteId);
+        Assert.Equal(new Dictionary<string, long> { ["a"] = 1 }, await _database.ReadTalliesAsync());
+    }
+
+    [Fact]
+    public async Task DeletingVotesKeepsTalliesExact()
+    {
+        var batch = Enumerable.Range(0, 10).Select(i => Ballots.Cast(Guid.NewGuid(), "a", i)).ToArray();
+        await _writer.WriteAsync("fe", batch, CancellationToken.None);
+        await using (var delete = _database.CreateCommand("DELETE FROM votes WHERE voter_id = @voter"))
+        {
+            delete.Parameters.AddWithValue("voter", batch[0].VoterId);
+            await delete.ExecuteNonQueryAsync();
+        }
+
+        Assert.Equal(await _database.CountVotesAsync(), await _database.ReadTalliesAsync());
+        await using (var truncate = _database.CreateCommand("TRUNCATE votes"))
+        {
+            await truncate.ExecuteNonQueryAsync();
+        }
+
+        Assert.Empty(await _database.ReadTalliesAsync());
+    }
+
+    [Fact]
+    public async Task DotNetAndPostgresOrderVoteIdsTheSameWay()
+    {
+        // The shards order votes with Guid.CompareTo, PostgreSQL with uuid comparison: they must agree.
+        var pairs = Enumerable.Range(0, 500).Select(_ => (Guid.NewGuid(), Guid.NewGuid())).ToArray();
+        await using var command = _database.CreateCommand("SELECT a < b FROM unnest(@a, @b) AS p(a, b)");
+        command.Parameters.AddWithValue("a", pairs.Select(p => p.Item1).ToArray());
+        command.Parameters.AddWithValue("b", pairs.Select(p => p.Item2).ToArray());
+        await using var reader = await command.ExecuteReaderAsync();
+        var i = 0;
+        while (await reader.ReadAsync())
+        {
+            Assert.Equal(pairs[i].Item1.CompareTo(pairs[i].Item2) < 0, reader.GetBoolean(0));
+            i++;
+        }
+
+        Assert.Equal(pairs.Length, i);
+    }
+
+    [Fact]
+    public async Task TheSchemaIsAppliedOnceWhenManyProcessesStartTogether()
+    {
+        await using var fresh = NpgsqlDataSource.Create(await fixture.Postgres.CreateDatabaseAsync("schema_" + Guid.NewGuid().ToString("N")[..8]));
+        var applied = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => VotingSchema.EnsureAsync(fresh, CancellationToken.None)));
+        Assert.Equal(VotingSchema.Migrations.Count, applied.Sum());
+        Assert.Equal(0, await VotingSchema.EnsureAsync(fresh, CancellationToken.None));
+    }
+}

@@ -1,0 +1,81 @@
+namespace Voting.Grains.Tests;
+
+/// <summary>The verdicts of a voter-identity shard, one by one, on a live TestCluster.</summary>
+[Collection(WorkerClusterCollection.Name)]
+public sealed class VoterIdentityGrainTests(WorkerClusterFixture fixture)
+{
+    // Shard keys far from the ones drainers use, one per test, so tests do not see each other's voters.
+    private readonly IVoterIdentityGrain _shard = fixture.Grains.GetGrain<IVoterIdentityGrain>(Random.Shared.Next(10_000, int.MaxValue));
+    private readonly Guid _voter = Guid.NewGuid();
+
+    private async Task<Verdict[]> JudgeAsync(params Ballot[] ballots) => await _shard.JudgeAsync(new BallotBatch(ballots));
+
+    [Fact]
+    public async Task FirstVoteOfAVoterIsNew()
+    {
+        Assert.Equal([Verdict.New], await JudgeAsync(Ballots.Cast(_voter, "a", 1)));
+    }
+
+    [Fact]
+    public async Task LaterVoteForAnotherOptionIsChanged()
+    {
+        await JudgeAsync(Ballots.Cast(_voter, "a", 1));
+        Assert.Equal([Verdict.Changed], await JudgeAsync(Ballots.Cast(_voter, "b", 2)));
+    }
+
+    [Fact]
+    public async Task LaterVoteForTheSameOptionIsUnchangedAndStillWritten()
+    {
+        await JudgeAsync(Ballots.Cast(_voter, "a", 1));
+        var verdicts = await JudgeAsync(Ballots.Cast(_voter, "a", 2));
+        Assert.Equal([Verdict.Unchanged], verdicts);
+        Assert.True(verdicts[0].MustBeWritten());
+    }
+
+    [Fact]
+    public async Task OlderVoteThanTheAcceptedOneIsSuperseded()
+    {
+        await JudgeAsync(Ballots.Cast(_voter, "a", 2));
+        var verdicts = await JudgeAsync(Ballots.Cast(_voter, "b", 1));
+        Assert.Equal([Verdict.Superseded], verdicts);
+        Assert.False(verdicts[0].MustBeWritten());
+    }
+
+    [Fact]
+    public async Task SameVoteDeliveredAgainIsRedeliveredAndWrittenAgain()
+    {
+        var vote = Ballots.Cast(_voter, "a", 1);
+        await JudgeAsync(vote);
+        var verdicts = await JudgeAsync(vote);
+        Assert.Equal([Verdict.Redelivered], verdicts);
+        Assert.True(verdicts[0].MustBeWritten());
+    }
+
+    [Fact]
+    public async Task OnlyTheLatestVoteOfAVoterInOneBatchIsWritten()
+    {
+        var verdicts = await JudgeAsync(
+            Ballots.Cast(_voter, "a", 2),
+            Ballots.Cast(_voter, "b", 3),
+            Ballots.Cast(_voter, "a", 1));
+        Assert.Equal([Verdict.Superseded, Verdict.Changed, Verdict.Superseded], verdicts);
+    }
+
+    [Fact]
+    public async Task VotesWithinTheSameMillisecondAreOrderedByVoteId()
+    {
+        var timestamp = DateTime.UtcNow;
+        var lower = new Ballot(_voter, Guid.Parse("01900000-0000-7000-8000-000000000001"), timestamp, "a");
+        var higher = new Ballot(_voter, Guid.Parse("01900000-0000-7000-8000-000000000002"), timestamp, "b");
+        await JudgeAsync(higher);
+        Assert.Equal([Verdict.Superseded], await JudgeAsync(lower));
+    }
+
+    [Fact]
+    public async Task EachVoterIsJudgedAgainstTheirOwnVote()
+    {
+        var other = Guid.NewGuid();
+        var verdicts = await JudgeAsync(Ballots.Cast(_voter, "a", 5), Ballots.Cast(other, "b", 1));
+        Assert.Equal([Verdict.New, Verdict.New], verdicts);
+    }
+}

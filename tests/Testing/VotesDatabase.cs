@@ -1,0 +1,50 @@
+using Npgsql;
+
+namespace Voting.Testing;
+
+/// <summary>A voter's row in <c>votes</c>.</summary>
+public sealed record StoredVote(Guid VoterId, string Option, Guid VoteId, string FrontendId);
+
+/// <summary>Reads what the tests assert on from the votes database.</summary>
+public static class VotesDatabase
+{
+    public static async Task<Dictionary<Guid, StoredVote>> ReadVotesAsync(this NpgsqlDataSource database, IEnumerable<Guid> voterIds)
+    {
+        await using var command = database.CreateCommand("SELECT voter_id, option, vote_id, frontend_id FROM votes WHERE voter_id = ANY(@voters)");
+        command.Parameters.AddWithValue("voters", voterIds.ToArray());
+        await using var reader = await command.ExecuteReaderAsync();
+        var votes = new Dictionary<Guid, StoredVote>();
+        while (await reader.ReadAsync())
+        {
+            votes[reader.GetGuid(0)] = new StoredVote(reader.GetGuid(0), reader.GetString(1), reader.GetGuid(2), reader.GetString(3));
+        }
+
+        return votes;
+    }
+
+    /// <summary>The tallies per option, as the results app reads them.</summary>
+    public static async Task<Dictionary<string, long>> ReadTalliesAsync(this NpgsqlDataSource database)
+    {
+        await using var command = database.CreateCommand("SELECT option, sum(count)::bigint FROM tallies GROUP BY option HAVING sum(count) <> 0");
+        return await ReadCountsAsync(command);
+    }
+
+    /// <summary>The counts per option computed from the rows themselves.</summary>
+    public static async Task<Dictionary<string, long>> CountVotesAsync(this NpgsqlDataSource database)
+    {
+        await using var command = database.CreateCommand("SELECT option, count(*) FROM votes GROUP BY option");
+        return await ReadCountsAsync(command);
+    }
+
+    private static async Task<Dictionary<string, long>> ReadCountsAsync(NpgsqlCommand command)
+    {
+        await using var reader = await command.ExecuteReaderAsync();
+        var counts = new Dictionary<string, long>();
+        while (await reader.ReadAsync())
+        {
+            counts[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return counts;
+    }
+}
