@@ -14,7 +14,6 @@ public static class WorkerSiloExtensions
         {
             silo.UseVotingCluster(builder.Configuration, SiloRole.Worker);
             silo.AddMemoryGrainStorage(RegistryOptions.StorageName);
-            silo.UseInMemoryReminderService();
         });
         return builder;
     }

@@ -22,6 +22,29 @@ public static class VotesDatabase
         return votes;
     }
 
+    /// <summary>
+    /// The tallies per option and the counts computed from the rows, read by one statement so that both come from the
+    /// same snapshot even while drainers commit.
+    /// </summary>
+    public static async Task<(Dictionary<string, long> Tallies, Dictionary<string, long> Counted)> ReadTalliesAndCountsAsync(this NpgsqlDataSource database)
+    {
+        await using var command = database.CreateCommand(
+            """
+            SELECT 't', option, sum(count)::bigint FROM tallies GROUP BY option HAVING sum(count) <> 0
+            UNION ALL
+            SELECT 'c', option, count(*) FROM votes GROUP BY option
+            """);
+        await using var reader = await command.ExecuteReaderAsync();
+        var tallies = new Dictionary<string, long>();
+        var counted = new Dictionary<string, long>();
+        while (await reader.ReadAsync())
+        {
+            (reader.GetString(0) == "t" ? tallies : counted)[reader.GetString(1)] = reader.GetInt64(2);
+        }
+
+        return (tallies, counted);
+    }
+
     /// <summary>The tallies per option, as the results app reads them.</summary>
     public static async Task<Dictionary<string, long>> ReadTalliesAsync(this NpgsqlDataSource database)
     {

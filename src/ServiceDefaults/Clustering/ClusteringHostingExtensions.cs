@@ -34,6 +34,8 @@ public static class ClusteringHostingExtensions
                     ? new IPEndPoint(advertised, options.SiloPort)
                     : IPEndPoint.Parse(options.PrimarySiloEndpoint);
                 silo.UseDevelopmentClustering(primary);
+                // Reminders are a ring over every silo, web silos included: all must run the same reminder service.
+                silo.UseInMemoryReminderService();
                 break;
         }
 

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -49,8 +48,6 @@ public static partial class FrontendHostingExtensions
         services.AddSingleton(provider => new VotePage(
             provider.GetRequiredService<BallotOptions>(), provider.GetRequiredService<IOptions<FrontendOptions>>().Value.Id));
 
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<FrontendOptions>>(
-            (kestrel, frontend) => kestrel.Limits.MaxRequestBodySize = frontend.Value.MaxRequestBodyBytes);
         services.Configure<FormOptions>(o =>
         {
             o.ValueCountLimit = 16;
@@ -69,8 +66,16 @@ public static partial class FrontendHostingExtensions
     {
         // Unexpected failures become a problem response without internals; bad input never reaches this point.
         app.UseExceptionHandler();
+        // Read when the first request comes, after the settings were validated at start-up.
+        var frontend = new Lazy<FrontendOptions>(() => app.Services.GetRequiredService<IOptions<FrontendOptions>>().Value);
         app.Use((context, next) =>
         {
+            // A vote is a few bytes: anything larger is refused with 413 while it is being read.
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+            {
+                bodySize.MaxRequestBodySize = frontend.Value.MaxRequestBodyBytes;
+            }
+
             var headers = context.Response.Headers;
             headers.XContentTypeOptions = "nosniff";
             headers.XFrameOptions = "DENY";

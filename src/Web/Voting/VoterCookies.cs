@@ -72,15 +72,18 @@ public sealed class VoterCookies
             return false;
         }
 
-        Span<byte> presented = stackalloc byte[MacBytes + 2];
-        if (!Base64Url.TryDecodeFromChars(value.AsSpan(IdChars + 1), presented, out var written) || written != MacBytes)
+        // TryDecodeFromChars throws on characters outside the alphabet: check first, a forged cookie is not an error.
+        var mac = value.AsSpan(IdChars + 1);
+        Span<byte> presented = stackalloc byte[MacBytes];
+        if (!Base64Url.IsValid(mac, out var length) || length != MacBytes
+            || !Base64Url.TryDecodeFromChars(mac, presented, out var written) || written != MacBytes)
         {
             return false;
         }
 
         Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
         Mac(value.AsSpan(0, IdChars), expected);
-        if (!CryptographicOperations.FixedTimeEquals(expected[..MacBytes], presented[..MacBytes]))
+        if (!CryptographicOperations.FixedTimeEquals(expected[..MacBytes], presented))
         {
             return false;
         }

@@ -1,0 +1,39 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Voting.System.Tests;
+
+/// <summary>A simulated browser: its own cookie jar, talking to whichever front end the load balancer picked.</summary>
+internal sealed class Browser : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public Browser()
+    {
+        Cookies = new CookieContainer();
+        _http = new HttpClient(new SocketsHttpHandler { CookieContainer = Cookies, UseCookies = true, AllowAutoRedirect = false })
+        {
+            Timeout = TimeSpan.FromSeconds(15),
+        };
+    }
+
+    public CookieContainer Cookies { get; }
+
+    public Task<HttpResponseMessage> OpenAsync(Uri frontend) => _http.GetAsync(frontend);
+
+    public Task<HttpResponseMessage> VoteWithFormAsync(Uri frontend, string option) =>
+        _http.PostAsync(frontend, new FormUrlEncodedContent([new KeyValuePair<string, string>("vote", option)]));
+
+    public Task<HttpResponseMessage> VoteWithJsonAsync(Uri frontend, string option) =>
+        _http.PostAsJsonAsync(new Uri(frontend, "api/votes"), new { option });
+
+    public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request) => _http.SendAsync(request);
+
+    public string? VoterCookie(Uri frontend) => Cookies.GetCookies(frontend)["voter_id"]?.Value;
+
+    public static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,63 @@
+using System.Globalization;
+using Voting.Testing;
+
+namespace Voting.System.Tests;
+
+/// <summary>A process with a missing or unusable setting stops at start-up with a message naming the setting.</summary>
+[Collection(VotingSystemCollection.Name)]
+public sealed class StartupValidationTests(VotingSystemFixture system)
+{
+    private static async Task AssertFailsNamingAsync(AppProcess app, params string[] settings)
+    {
+        await using (app)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await app.Process.Exited.WaitAsync(timeout.Token);
+            // Output is read asynchronously: give the last lines a moment to arrive.
+            await Poll.UntilAsync(() => Task.FromResult(settings.All(s => app.Process.Tail(200).Contains(s, StringComparison.Ordinal))),
+                TimeSpan.FromSeconds(5), () => Task.FromResult("the output does not name " + string.Join(", ", settings) + ":\n" + app.Process.Tail()));
+        }
+    }
+
+    [Fact]
+    public async Task AFrontEndWithoutAnIdFailsNamingFrontendId()
+    {
+        await AssertFailsNamingAsync(system.StartWeb("no-id", new Dictionary<string, string?> { ["Frontend__Id"] = "" }), "Frontend:Id", "Frontend__Id");
+    }
+
+    [Fact]
+    public async Task AFrontEndWithoutRedisOrSigningKeyFailsNamingBoth()
+    {
+        await AssertFailsNamingAsync(
+            system.StartWeb("no-redis", new Dictionary<string, string?> { ["Frontend__Redis"] = "", ["VoterCookie__SigningKey"] = "" }),
+            "Frontend:Redis", "VoterCookie:SigningKey");
+    }
+
+    [Fact]
+    public async Task AFrontEndWithAShortSigningKeyFailsNamingIt()
+    {
+        await AssertFailsNamingAsync(
+            system.StartWeb("short-key", new Dictionary<string, string?> { ["VoterCookie__SigningKey"] = Convert.ToBase64String(new byte[8]) }),
+            "VoterCookie:SigningKey");
+    }
+
+    [Fact]
+    public async Task AWorkerWithoutAConnectionStringFailsNamingPostgresConnectionString()
+    {
+        await AssertFailsNamingAsync(system.StartWorker("no-postgres", new Dictionary<string, string?>
+        {
+            ["Postgres__ConnectionString"] = "",
+            ["Clustering__SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
+        }), "Postgres:ConnectionString");
+    }
+
+    [Fact]
+    public async Task AnUnknownClusteringProviderFailsNamingTheSetting()
+    {
+        await AssertFailsNamingAsync(system.StartWorker("bad-provider", new Dictionary<string, string?>
+        {
+            ["Postgres__ConnectionString"] = system.ConnectionString,
+            ["Clustering__Provider"] = "Zookeeper",
+        }), "Clustering");
+    }
+}
