@@ -65,8 +65,15 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    public Task<ConnectionMultiplexer> ConnectAsync() =>
-        ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { Endpoint }, AbortOnConnectFail = false, ConnectTimeout = 2000 });
+    /// <summary>A connection for the tests themselves, patient enough for a machine busy running several test hosts.</summary>
+    public Task<ConnectionMultiplexer> ConnectAsync() => ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
+    {
+        EndPoints = { Endpoint },
+        AbortOnConnectFail = false,
+        ConnectTimeout = 5000,
+        AsyncTimeout = 30_000,
+        SyncTimeout = 30_000,
+    });
 
     public async ValueTask DisposeAsync()
     {
