@@ -31,6 +31,7 @@ public static class WorkerHostingExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<RedisConnections>();
         services.AddSingleton<VoteWriter>();
+        services.AddHostedService<DrainerRevival>();
         return services;
     }
 }
