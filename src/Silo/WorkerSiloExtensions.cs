@@ -13,7 +13,7 @@ public static class WorkerSiloExtensions
         builder.UseOrleans(silo =>
         {
             silo.UseVotingCluster(builder.Configuration, SiloRole.Worker);
-            silo.AddMemoryGrainStorage(RegistryOptions.StorageName);
+            silo.AddVotingGrainStorage(builder.Configuration, RegistryOptions.StorageName);
         });
         return builder;
     }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Dashboard;
+using Voting.ServiceDefaults.Clustering.AdoNet;
 using Voting.ServiceDefaults.Configuration;
 using Voting.ServiceDefaults.Health;
 
@@ -12,7 +13,8 @@ public static class ClusteringHostingExtensions
 {
     /// <summary>
     /// Joins this silo to the voting cluster as configured in section <c>Clustering</c>: identity, endpoints (on the
-    /// advertised address only, loopback by default), the membership provider, and the dashboard's data collection.
+    /// advertised address only, loopback by default), the membership table, the reminder service (a ring over every
+    /// silo, so every silo runs the same one), failure detection, and the dashboard's data collection.
     /// </summary>
     public static ISiloBuilder UseVotingCluster(this ISiloBuilder silo, IConfiguration configuration, SiloRole role)
     {
@@ -34,14 +36,62 @@ public static class ClusteringHostingExtensions
                     ? new IPEndPoint(advertised, options.SiloPort)
                     : IPEndPoint.Parse(options.PrimarySiloEndpoint);
                 silo.UseDevelopmentClustering(primary);
-                // Reminders are a ring over every silo, web silos included: all must run the same reminder service.
                 silo.UseInMemoryReminderService();
                 break;
+            case ClusteringProvider.AdoNet:
+                silo.UsePostgresClustering(options.ConnectionString!);
+                silo.UsePostgresReminderService(options.ConnectionString!);
+                break;
         }
+
+        silo.Configure<ClusterMembershipOptions>(membership =>
+        {
+            // Tuned for a prompt failover of drainers on a small cluster; see docs/RELIABILITY.md for the figures.
+            membership.ProbeTimeout = TimeSpan.FromSeconds(2);
+            membership.NumMissedProbesLimit = 3;
+            membership.NumVotesForDeathDeclaration = 2;
+            configuration.GetSection($"{ClusteringOptions.SectionName}:Membership").Bind(membership);
+        });
 
         silo.AddDashboard();
         silo.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("cluster", tags: [HealthEndpoints.ReadyTag], timeout: HealthEndpoints.CheckTimeout);
         return silo;
+    }
+
+    /// <summary>
+    /// Adds the grain storage provider <paramref name="name"/> where the cluster keeps its state: PostgreSQL unless
+    /// the cluster runs on <c>Localhost</c> clustering, where state lives as long as the silos.
+    /// </summary>
+    public static ISiloBuilder AddVotingGrainStorage(this ISiloBuilder silo, IConfiguration configuration, string name)
+    {
+        var options = ReadOptions(configuration);
+        return options.Provider == ClusteringProvider.Localhost
+            ? silo.AddMemoryGrainStorage(name)
+            : silo.AddPostgresGrainStorage(name, options.ConnectionString!);
+    }
+
+    /// <summary>
+    /// Orleans' reminder service reads the ring's ranges all at once when silos join, which grows a connection pool
+    /// to dozens of connections per silo that then sit idle for minutes; a few servers' worth exhaust PostgreSQL's
+    /// <c>max_connections</c>. Unless the connection string says otherwise, Orleans gets a small pool whose idle
+    /// connections close within a minute.
+    /// </summary>
+    private static string WithOrleansPoolDefaults(string connectionString)
+    {
+        var builder = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        string[] maxPool = ["Maximum Pool Size", "Max Pool Size", "MaxPoolSize"];
+        string[] idle = ["Connection Idle Lifetime", "ConnectionIdleLifetime"];
+        if (!maxPool.Any(builder.ContainsKey))
+        {
+            builder["Maximum Pool Size"] = 8;
+        }
+
+        if (!idle.Any(builder.ContainsKey))
+        {
+            builder["Connection Idle Lifetime"] = 60;
+        }
+
+        return builder.ConnectionString;
     }
 
     /// <summary>Reads and validates the clustering settings now: a silo cannot start without them.</summary>
@@ -88,6 +138,22 @@ public static class ClusteringHostingExtensions
         if (!string.IsNullOrWhiteSpace(options.PrimarySiloEndpoint) && !IPEndPoint.TryParse(options.PrimarySiloEndpoint, out _))
         {
             failures.Add(SettingsValidation.Invalid("Clustering:PrimarySiloEndpoint", $"must be ip:port, not '{options.PrimarySiloEndpoint}'."));
+        }
+
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            options.ConnectionString = configuration["Postgres:ConnectionString"];
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            options.ConnectionString = WithOrleansPoolDefaults(options.ConnectionString);
+        }
+
+        if (options.Provider != ClusteringProvider.Localhost && string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            failures.Add(SettingsValidation.Missing("Clustering:ConnectionString",
+                $"Clustering:Provider {options.Provider} keeps Orleans' tables in PostgreSQL (Postgres:ConnectionString is used when set)."));
         }
 
         SettingsValidation.ThrowIfAny(ClusteringOptions.SectionName, failures);

@@ -7,7 +7,7 @@ public sealed class ClusteringOptions
 {
     public const string SectionName = "Clustering";
 
-    /// <summary><c>Localhost</c>: development clustering, the membership table lives in the primary silo.</summary>
+    /// <summary>Which membership table every silo and client of the cluster uses.</summary>
     public ClusteringProvider Provider { get; set; } = ClusteringProvider.Localhost;
 
     public string ClusterId { get; set; } = "voting";
@@ -27,9 +27,20 @@ public sealed class ClusteringOptions
     /// Empty on the primary silo itself.
     /// </summary>
     public string? PrimarySiloEndpoint { get; set; }
+
+    /// <summary>
+    /// The PostgreSQL database (Npgsql connection string) that keeps Orleans' tables: the membership table with
+    /// <c>AdoNet</c>, and the reminders and grain state with <c>AdoNet</c> and <c>Consul</c>. Defaults to
+    /// <c>Postgres:ConnectionString</c> when that is set.
+    /// </summary>
+    public string? ConnectionString { get; set; }
 }
 
 public enum ClusteringProvider
 {
+    /// <summary>Development: the primary silo keeps the membership table in memory; reminders and state in memory.</summary>
     Localhost,
+
+    /// <summary>The membership table, reminders and grain state in PostgreSQL, through Orleans' ADO.NET providers.</summary>
+    AdoNet,
 }
