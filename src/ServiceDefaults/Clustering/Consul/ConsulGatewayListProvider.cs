@@ -34,14 +34,19 @@ public sealed class ConsulGatewayListProvider : IGatewayListProvider, IDisposabl
 
     public TimeSpan MaxStaleness => _refreshPeriod;
 
-    public bool IsUpdatable => true;
+    [Obsolete("Orleans no longer reads it: every provider is considered updatable.")]
+    bool IGatewayListProvider.IsUpdatable => true;
 
-    public Task InitializeGatewayListProvider() => Task.CompletedTask;
+    public Task InitializeGatewayListProviderAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task InitializeGatewayListProvider() => InitializeGatewayListProviderAsync(CancellationToken.None);
+
+    public Task<IList<Uri>> GetGateways() => GetGatewaysAsync(CancellationToken.None);
 
     /// <summary>One read of the <c>members/</c> folder; each active silo's gateway as <c>gwy.tcp://ip:proxyPort/generation</c>.</summary>
-    public async Task<IList<Uri>> GetGateways()
+    public async Task<IList<Uri>> GetGatewaysAsync(CancellationToken cancellationToken)
     {
-        var tree = await _consul.ReadTreeAsync(_keys.Members, CancellationToken.None);
+        var tree = await _consul.ReadTreeAsync(_keys.Members, cancellationToken);
         return ConsulMembershipSnapshot.Read(_keys, tree.Pairs).Members
             .Select(member => member.Item1)
             .Where(entry => entry.Status == SiloStatus.Active && entry.ProxyPort > 0)

@@ -36,32 +36,32 @@ public sealed partial class ConsulMembershipTable : IMembershipTable, IDisposabl
     }
 
     /// <summary>Creates the version key at version 0 if it is absent (<c>?cas=0</c>), so concurrent silos agree on one.</summary>
-    public async Task InitializeMembershipTable(bool tryInitTableVersion)
+    public async Task InitializeMembershipTableAsync(bool tryInitTableVersion, CancellationToken cancellationToken)
     {
         if (tryInitTableVersion)
         {
             // Repeating a create-if-absent changes nothing, so it may be retried after an unknown outcome.
-            var created = await _consul.PutCasAsync(_keys.Version, ConsulVersionRow.Serialize(0, NewWriteId()), 0, ConsulRetry.Idempotent, CancellationToken.None);
+            var created = await _consul.PutCasAsync(_keys.Version, ConsulVersionRow.Serialize(0, NewWriteId()), 0, ConsulRetry.Idempotent, cancellationToken);
             LogInitialized(_logger, _clusterId, _consul.Address, _keys.Cluster, created);
         }
         else
         {
             // Nothing to create; reading proves now, not at the first membership update, that Consul and the token work.
-            await _consul.ReadTreeAsync(_keys.Version, CancellationToken.None);
+            await _consul.ReadTreeAsync(_keys.Version, cancellationToken);
         }
     }
 
-    public async Task<MembershipTableData> ReadRow(SiloAddress key)
+    public async Task<MembershipTableData> ReadRowAsync(SiloAddress key, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(key);
-        var tree = await _consul.ReadTreeAsync(_keys.Cluster, CancellationToken.None);
+        var tree = await _consul.ReadTreeAsync(_keys.Cluster, cancellationToken);
         return ConsulMembershipSnapshot.Read(_keys, tree.Pairs, key);
     }
 
     /// <summary>One recursive read of the cluster's folder: the version and every row come from the same snapshot.</summary>
-    public async Task<MembershipTableData> ReadAll()
+    public async Task<MembershipTableData> ReadAllAsync(CancellationToken cancellationToken)
     {
-        var tree = await _consul.ReadTreeAsync(_keys.Cluster, CancellationToken.None);
+        var tree = await _consul.ReadTreeAsync(_keys.Cluster, cancellationToken);
         return ConsulMembershipSnapshot.Read(_keys, tree.Pairs);
     }
 
@@ -69,7 +69,7 @@ public sealed partial class ConsulMembershipTable : IMembershipTable, IDisposabl
     /// One transaction: <c>cas</c> the version key at the etag read (0 when it was absent) and <c>cas</c> the row key at 0,
     /// so the row is created only if absent. False when either check fails; then nothing changed.
     /// </summary>
-    public async Task<bool> InsertRow(MembershipEntry entry, TableVersion tableVersion)
+    public async Task<bool> InsertRowAsync(MembershipEntry entry, TableVersion tableVersion, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(tableVersion);
@@ -86,7 +86,7 @@ public sealed partial class ConsulMembershipTable : IMembershipTable, IDisposabl
                 ConsulTxnKvOperation.Of(ConsulVerbs.Cas, _keys.Member(entry.SiloAddress), ConsulMemberRow.Serialize(entry, writeId), index: 0),
             ],
             ConsulRetry.OnlyIfNotSent,
-            CancellationToken.None);
+            cancellationToken);
         if (!outcome.Committed)
         {
             LogInsertRefused(_logger, entry.SiloAddress, tableVersion, outcome.Describe());
@@ -99,7 +99,7 @@ public sealed partial class ConsulMembershipTable : IMembershipTable, IDisposabl
     /// One transaction: <c>cas</c> the version key at its etag and <c>cas</c> the row key at the row's etag. False when
     /// either changed since they were read, or the row is gone; then nothing changed.
     /// </summary>
-    public async Task<bool> UpdateRow(MembershipEntry entry, string etag, TableVersion tableVersion)
+    public async Task<bool> UpdateRowAsync(MembershipEntry entry, string etag, TableVersion tableVersion, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(tableVersion);
@@ -123,7 +123,7 @@ public sealed partial class ConsulMembershipTable : IMembershipTable, IDisposabl
                 ConsulTxnKvOperation.Of(ConsulVerbs.Cas, _keys.Member(entry.SiloAddress), ConsulMemberRow.Serialize(entry, writeId), rowIndex),
             ],
             ConsulRetry.OnlyIfNotSent,
-            CancellationToken.None);
+            cancellationToken);
         if (!outcome.Committed)
         {
             LogUpdateRefused(_logger, entry.SiloAddress, tableVersion, outcome.Describe());
@@ -136,7 +136,7 @@ public sealed partial class ConsulMembershipTable : IMembershipTable, IDisposabl
     /// Writes the time to the silo's own <c>iamalive</c> key, leaving the row key (and so its etag) and the table version
     /// alone. The same transaction reads the row, so the time is written only while the row exists.
     /// </summary>
-    public async Task UpdateIAmAlive(MembershipEntry entry)
+    public async Task UpdateIAmAliveAsync(MembershipEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(entry);
         var outcome = await _consul.TransactAsync(
@@ -146,7 +146,7 @@ public sealed partial class ConsulMembershipTable : IMembershipTable, IDisposabl
             ],
             // Setting the same time again changes nothing.
             ConsulRetry.Idempotent,
-            CancellationToken.None);
+            cancellationToken);
         if (!outcome.Committed)
         {
             LogIAmAliveWithoutRow(_logger, entry.SiloAddress, outcome.Describe());
@@ -157,9 +157,9 @@ public sealed partial class ConsulMembershipTable : IMembershipTable, IDisposabl
     /// Removes the entries of dead silos last heard of (started, alive, or voted dead) before <paramref name="beforeDate"/>,
     /// each with a <c>delete-cas</c> at the etag read, so an entry that changed meanwhile stays.
     /// </summary>
-    public async Task CleanupDefunctSiloEntries(DateTimeOffset beforeDate)
+    public async Task CleanupDefunctSiloEntriesAsync(DateTimeOffset beforeDate, CancellationToken cancellationToken)
     {
-        var table = await ReadAll();
+        var table = await ReadAllAsync(cancellationToken);
         var removed = 0;
         foreach (var (entry, etag) in table.Members)
         {
@@ -174,7 +174,7 @@ public sealed partial class ConsulMembershipTable : IMembershipTable, IDisposabl
                     ConsulTxnKvOperation.Of(ConsulVerbs.Delete, _keys.IAmAliveOf(entry.SiloAddress)),
                 ],
                 ConsulRetry.OnlyIfNotSent,
-                CancellationToken.None);
+                cancellationToken);
             if (outcome.Committed)
             {
                 removed++;
@@ -192,14 +192,31 @@ public sealed partial class ConsulMembershipTable : IMembershipTable, IDisposabl
     }
 
     /// <summary>Deletes every key of <paramref name="clusterId"/>: the folder <c>{KvRoot}{clusterId}/</c>, recursively.</summary>
-    public async Task DeleteMembershipTableEntries(string clusterId)
+    public async Task DeleteMembershipTableEntriesAsync(string clusterId, CancellationToken cancellationToken)
     {
         var keys = new ConsulKeys(_kvRoot, clusterId);
-        await _consul.DeleteTreeAsync(keys.Cluster, CancellationToken.None);
+        await _consul.DeleteTreeAsync(keys.Cluster, cancellationToken);
         LogDeleted(_logger, clusterId, keys.Cluster);
     }
 
     public void Dispose() => _consul.Dispose();
+
+    // The tokenless members are obsolete in Orleans 10; Orleans calls the cancellation-aware ones above.
+    Task IMembershipTable.InitializeMembershipTable(bool tryInitTableVersion) => InitializeMembershipTableAsync(tryInitTableVersion, CancellationToken.None);
+
+    Task IMembershipTable.DeleteMembershipTableEntries(string clusterId) => DeleteMembershipTableEntriesAsync(clusterId, CancellationToken.None);
+
+    Task IMembershipTable.CleanupDefunctSiloEntries(DateTimeOffset beforeDate) => CleanupDefunctSiloEntriesAsync(beforeDate, CancellationToken.None);
+
+    Task<MembershipTableData> IMembershipTable.ReadRow(SiloAddress key) => ReadRowAsync(key, CancellationToken.None);
+
+    Task<MembershipTableData> IMembershipTable.ReadAll() => ReadAllAsync(CancellationToken.None);
+
+    Task<bool> IMembershipTable.InsertRow(MembershipEntry entry, TableVersion tableVersion) => InsertRowAsync(entry, tableVersion, CancellationToken.None);
+
+    Task<bool> IMembershipTable.UpdateRow(MembershipEntry entry, string etag, TableVersion tableVersion) => UpdateRowAsync(entry, etag, tableVersion, CancellationToken.None);
+
+    Task IMembershipTable.UpdateIAmAlive(MembershipEntry entry) => UpdateIAmAliveAsync(entry, CancellationToken.None);
 
     /// <summary>The latest of the silo's start, its last IAmAlive and the votes that declared it dead.</summary>
     internal static DateTime LastHeardOf(MembershipEntry entry)
