@@ -20,8 +20,8 @@ internal enum ConsulRetry
     OnlyIfNotSent,
 }
 
-/// <summary>The keys under a prefix, read in one consistent snapshot, and the index Consul answered with.</summary>
-internal sealed record ConsulTree(IReadOnlyList<ConsulKvPair> Pairs, ulong Index);
+/// <summary>The keys under a prefix, read in one consistent snapshot.</summary>
+internal sealed record ConsulTree(IReadOnlyList<ConsulKvPair> Pairs);
 
 /// <summary>The outcome of a transaction: committed, or rolled back with the reasons Consul gave (nothing applied).</summary>
 internal sealed record ConsulTxnOutcome(bool Committed, IReadOnlyList<ConsulTxnResult> Results, IReadOnlyList<ConsulTxnError> Errors)
@@ -34,11 +34,15 @@ internal sealed record ConsulTxnOutcome(bool Committed, IReadOnlyList<ConsulTxnR
 /// Every request has a timeout; failures are retried a bounded number of times with doubling pauses, and each failed
 /// attempt is logged, so an unreachable Consul shows up in the logs and ends in a <see cref="ConsulClusteringException"/>
 /// instead of a hang.
+/// <para>
+/// This class alone decides whether a request is sent again. <see cref="SocketsHttpHandler"/> resends by itself only a
+/// request without a body whose pooled connection turned out to be closed before any answer; every write here has a
+/// body, so a conditional write is never repeated underneath.
+/// </para>
 /// </summary>
 internal sealed partial class ConsulKvClient : IDisposable
 {
     private const string TokenHeader = "X-Consul-Token";
-    private const string IndexHeader = "X-Consul-Index";
     private const string FilteredHeader = "X-Consul-Results-Filtered-By-ACLs";
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
 
@@ -79,8 +83,8 @@ internal sealed partial class ConsulKvClient : IDisposable
 
         return answer.Status switch
         {
-            HttpStatusCode.OK => new ConsulTree(Deserialize(answer, ConsulWireJson.Default.ConsulKvPairArray, path), answer.Index),
-            HttpStatusCode.NotFound => new ConsulTree([], answer.Index),
+            HttpStatusCode.OK => new ConsulTree(Deserialize(answer, ConsulWireJson.Default.ConsulKvPairArray, path)),
+            HttpStatusCode.NotFound => new ConsulTree([]),
             _ => throw Unexpected(HttpMethod.Get, path, answer),
         };
     }
@@ -150,7 +154,7 @@ internal sealed partial class ConsulKvClient : IDisposable
 
                     using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
                     var body = await response.Content.ReadAsByteArrayAsync(timeout.Token);
-                    var answer = new Answer(response.StatusCode, ReadIndex(response.Headers), IsFiltered(response.Headers), body);
+                    var answer = new Answer(response.StatusCode, IsFiltered(response.Headers), body);
                     if (answer.Status == HttpStatusCode.Forbidden)
                     {
                         throw AccessDenied(method, path, $"HTTP 403 {answer.Text}");
@@ -208,12 +212,6 @@ internal sealed partial class ConsulKvClient : IDisposable
         return delay < MaxBackoff ? delay : MaxBackoff;
     }
 
-    private static ulong ReadIndex(HttpResponseHeaders headers) =>
-        headers.TryGetValues(IndexHeader, out var values)
-        && ulong.TryParse(values.FirstOrDefault(), NumberStyles.None, CultureInfo.InvariantCulture, out var index)
-            ? index
-            : 0;
-
     private static bool IsFiltered(HttpResponseHeaders headers) =>
         headers.TryGetValues(FilteredHeader, out var values) && values.Contains("true", StringComparer.OrdinalIgnoreCase);
 
@@ -243,8 +241,8 @@ internal sealed partial class ConsulKvClient : IDisposable
         }
     }
 
-    /// <summary>A buffered answer: status, the two headers this client reads, and the body.</summary>
-    private sealed record Answer(HttpStatusCode Status, ulong Index, bool FilteredByAcls, byte[] Body)
+    /// <summary>A buffered answer: status, whether ACLs filtered it, and the body.</summary>
+    private sealed record Answer(HttpStatusCode Status, bool FilteredByAcls, byte[] Body)
     {
         private const int MaxShown = 300;
 
