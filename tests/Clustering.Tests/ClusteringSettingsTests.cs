@@ -31,4 +31,42 @@ public sealed class ClusteringSettingsTests
     {
         Assert.Equal("127.0.0.1", Read().AdvertisedAddress);
     }
+
+    [Fact]
+    public void AdoNetWithoutAConnectionStringFailsNamingTheSetting()
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => Read(("Clustering:Provider", "AdoNet")));
+        Assert.Contains("Clustering:ConnectionString", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AdoNetUsesTheVotesDatabaseWhenNoOtherIsNamed()
+    {
+        var options = Read(("Clustering:Provider", "AdoNet"), ("Postgres:ConnectionString", "Host=127.0.0.1;Database=voting"));
+        Assert.Contains("Database=voting", options.ConnectionString, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void OrleansGetsASmallPoolUnlessTheConnectionStringSaysOtherwise()
+    {
+        var defaulted = Read(("Clustering:Provider", "AdoNet"), ("Clustering:ConnectionString", "Host=127.0.0.1;Database=orleans"));
+        Assert.Contains("Maximum Pool Size=8", defaulted.ConnectionString, StringComparison.OrdinalIgnoreCase);
+        var explicitPool = Read(("Clustering:Provider", "AdoNet"), ("Clustering:ConnectionString", "Host=127.0.0.1;Database=orleans;Max Pool Size=50"));
+        Assert.Contains("Max Pool Size=50", explicitPool.ConnectionString, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("Maximum Pool Size", explicitPool.ConnectionString, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void ConsulWithoutAnAddressFailsNamingTheSetting()
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => Read(("Clustering:Provider", "Consul"), ("Postgres:ConnectionString", "Host=127.0.0.1")));
+        Assert.Contains("Clustering:Consul:Address", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ConsulStillNeedsPostgresForRemindersAndState()
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => Read(("Clustering:Provider", "Consul"), ("Clustering:Consul:Address", "http://127.0.0.1:8500")));
+        Assert.Contains("Clustering:ConnectionString", error.Message, StringComparison.Ordinal);
+    }
 }

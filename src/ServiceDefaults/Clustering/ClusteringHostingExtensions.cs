@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Voting.ServiceDefaults.Clustering.AdoNet;
+using Voting.ServiceDefaults.Clustering.Consul;
 using Voting.ServiceDefaults.Configuration;
 using Voting.ServiceDefaults.Health;
 
@@ -40,6 +41,10 @@ public static class ClusteringHostingExtensions
                 break;
             case ClusteringProvider.AdoNet:
                 silo.UsePostgresClustering(options.ConnectionString!);
+                silo.UsePostgresReminderService(options.ConnectionString!);
+                break;
+            case ClusteringProvider.Consul:
+                silo.UseConsulClustering(consul => configuration.GetSection(ConsulClusteringOptions.SectionName).Bind(consul));
                 silo.UsePostgresReminderService(options.ConnectionString!);
                 break;
         }
@@ -148,6 +153,13 @@ public static class ClusteringHostingExtensions
         if (!string.IsNullOrWhiteSpace(options.ConnectionString))
         {
             options.ConnectionString = WithOrleansPoolDefaults(options.ConnectionString);
+        }
+
+        if (options.Provider == ClusteringProvider.Consul)
+        {
+            var consul = new ConsulClusteringOptions();
+            configuration.GetSection(ConsulClusteringOptions.SectionName).Bind(consul);
+            failures.AddRange(ConsulClusteringOptionsValidator.Failures(consul));
         }
 
         if (options.Provider != ClusteringProvider.Localhost && string.IsNullOrWhiteSpace(options.ConnectionString))

@@ -43,4 +43,10 @@ public enum ClusteringProvider
 
     /// <summary>The membership table, reminders and grain state in PostgreSQL, through Orleans' ADO.NET providers.</summary>
     AdoNet,
+
+    /// <summary>
+    /// The membership table in Consul's key/value store (section <c>Clustering:Consul</c>), the same Consul Swarm uses;
+    /// reminders and grain state in PostgreSQL.
+    /// </summary>
+    Consul,
 }
