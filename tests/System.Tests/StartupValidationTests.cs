@@ -1,4 +1,3 @@
-using System.Globalization;
 using Voting.Testing;
 
 namespace Voting.System.Tests;
@@ -22,14 +21,14 @@ public sealed class StartupValidationTests(VotingSystemFixture system)
     [Fact]
     public async Task AFrontEndWithoutAnIdFailsNamingFrontendId()
     {
-        await AssertFailsNamingAsync(system.StartWeb("no-id", new Dictionary<string, string?> { ["Frontend__Id"] = "" }), "Frontend:Id", "Frontend__Id");
+        await AssertFailsNamingAsync(system.Apps.StartWeb("no-id", "127.0.0.1:1", new Dictionary<string, string?> { ["Frontend__Id"] = "" }), "Frontend:Id", "Frontend__Id");
     }
 
     [Fact]
     public async Task AFrontEndWithoutRedisOrSigningKeyFailsNamingBoth()
     {
         await AssertFailsNamingAsync(
-            system.StartWeb("no-redis", new Dictionary<string, string?> { ["Frontend__Redis"] = "", ["VoterCookie__SigningKey"] = "" }),
+            system.Apps.StartWeb("no-redis", "", new Dictionary<string, string?> { ["VoterCookie__SigningKey"] = "" }),
             "Frontend:Redis", "VoterCookie:SigningKey");
     }
 
@@ -37,27 +36,35 @@ public sealed class StartupValidationTests(VotingSystemFixture system)
     public async Task AFrontEndWithAShortSigningKeyFailsNamingIt()
     {
         await AssertFailsNamingAsync(
-            system.StartWeb("short-key", new Dictionary<string, string?> { ["VoterCookie__SigningKey"] = Convert.ToBase64String(new byte[8]) }),
+            system.Apps.StartWeb("short-key", "127.0.0.1:1", new Dictionary<string, string?> { ["VoterCookie__SigningKey"] = Convert.ToBase64String(new byte[8]) }),
             "VoterCookie:SigningKey");
     }
 
     [Fact]
     public async Task AWorkerWithoutAConnectionStringFailsNamingPostgresConnectionString()
     {
-        await AssertFailsNamingAsync(system.StartWorker("no-postgres", new Dictionary<string, string?>
+        await AssertFailsNamingAsync(system.Apps.StartWorker("no-postgres", new Dictionary<string, string?>
         {
             ["Postgres__ConnectionString"] = "",
-            ["Clustering__SiloPort"] = FreePort.Next().ToString(CultureInfo.InvariantCulture),
+            ["Clustering__Provider"] = "Localhost",
         }), "Postgres:ConnectionString");
     }
 
     [Fact]
     public async Task AnUnknownClusteringProviderFailsNamingTheSetting()
     {
-        await AssertFailsNamingAsync(system.StartWorker("bad-provider", new Dictionary<string, string?>
+        await AssertFailsNamingAsync(system.Apps.StartWorker("bad-provider", new Dictionary<string, string?>
         {
-            ["Postgres__ConnectionString"] = system.ConnectionString,
             ["Clustering__Provider"] = "Zookeeper",
         }), "Clustering");
+    }
+
+    [Fact]
+    public async Task AWebSiloOnConsulWithoutAnAddressFailsNamingTheSetting()
+    {
+        await AssertFailsNamingAsync(system.Apps.StartWeb("no-consul", "127.0.0.1:1", new Dictionary<string, string?>
+        {
+            ["Clustering__Provider"] = "Consul",
+        }), "Clustering:Consul:Address");
     }
 }

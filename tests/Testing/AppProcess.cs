@@ -8,21 +8,28 @@ public sealed class AppProcess : IAsyncDisposable
 {
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
 
-    private AppProcess(ChildProcess process, int httpPort)
+    private AppProcess(ChildProcess process, int httpPort, int? siloPort)
     {
         Process = process;
         HttpPort = httpPort;
+        SiloPort = siloPort;
     }
 
     public ChildProcess Process { get; }
 
     public int HttpPort { get; }
 
+    /// <summary>The port of the silo the process hosts, if it hosts one.</summary>
+    public int? SiloPort { get; }
+
     public Uri BaseAddress => new($"http://127.0.0.1:{HttpPort}/");
 
     /// <summary>Starts <c>src/{folder}/bin/.../{assembly}.dll</c> with the given settings (as environment variables).</summary>
     public static AppProcess Start(string name, string folder, string assembly, IReadOnlyDictionary<string, string?> settings, string logDirectory)
     {
+        var siloPort = settings.TryGetValue("Clustering__SiloPort", out var port) && int.TryParse(port, CultureInfo.InvariantCulture, out var parsed)
+            ? parsed
+            : (int?)null;
         var dll = TestDirectories.Application(folder, assembly);
         var httpPort = FreePort.Next();
         var environment = new Dictionary<string, string?>(settings)
@@ -31,7 +38,7 @@ public sealed class AppProcess : IAsyncDisposable
             ["Urls"] = $"http://127.0.0.1:{httpPort.ToString(CultureInfo.InvariantCulture)}",
         };
         var process = ChildProcess.Start(name, "dotnet", [dll], Path.Combine(logDirectory, name + ".log"), environment, Path.GetDirectoryName(dll));
-        return new AppProcess(process, httpPort);
+        return new AppProcess(process, httpPort, siloPort);
     }
 
     /// <summary>Waits until <c>/health/ready</c> answers 200, or fails with the process's last output.</summary>

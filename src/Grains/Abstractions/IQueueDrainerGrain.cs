@@ -15,7 +15,7 @@ public interface IQueueDrainerGrain : IGrainWithStringKey
     Task<DrainerStatus> GetStatusAsync();
 }
 
-/// <summary>What a drainer has done since its activation.</summary>
+/// <summary>What a drainer has done since its activation (on <see cref="Silo"/>, at <see cref="ActivatedAt"/>).</summary>
 [GenerateSerializer, Immutable, Alias("Voting.DrainerStatus")]
 public sealed record DrainerStatus(
     [property: Id(0)] string FrontendId,
@@ -24,4 +24,6 @@ public sealed record DrainerStatus(
     [property: Id(3)] long VotesWritten,
     [property: Id(4)] long BatchesCommitted,
     [property: Id(5)] DateTimeOffset? LastCommitAt,
-    [property: Id(6)] string? LastError);
+    [property: Id(6)] string? LastError,
+    [property: Id(7)] DateTimeOffset ActivatedAt,
+    [property: Id(8)] DateTimeOffset? FirstCommitAt);

@@ -34,6 +34,8 @@ public sealed partial class QueueDrainerGrain(
     private DateTimeOffset _retryAt;
     private DateTimeOffset _nextSweepAt;
 
+    private DateTimeOffset _activatedAt;
+    private DateTimeOffset? _firstCommitAt;
     private long _entriesRead;
     private long _votesWritten;
     private long _batchesCommitted;
@@ -44,6 +46,7 @@ public sealed partial class QueueDrainerGrain(
     {
         // A consumer name per activation: entries pending under an older name belong to an activation that is gone.
         _consumer = $"{RuntimeIdentity}/{Guid.NewGuid():N}";
+        _activatedAt = timeProvider.GetUtcNow();
         return Task.CompletedTask;
     }
 
@@ -72,7 +75,7 @@ public sealed partial class QueueDrainerGrain(
     }
 
     public Task<DrainerStatus> GetStatusAsync() => Task.FromResult(new DrainerStatus(
-        this.GetPrimaryKeyString(), RuntimeIdentity, _entriesRead, _votesWritten, _batchesCommitted, _lastCommitAt, _lastError));
+        this.GetPrimaryKeyString(), RuntimeIdentity, _entriesRead, _votesWritten, _batchesCommitted, _lastCommitAt, _lastError, _activatedAt, _firstCommitAt));
 
     private async Task DrainAsync(CancellationToken cancellationToken)
     {
@@ -262,6 +265,7 @@ public sealed partial class QueueDrainerGrain(
         _votesWritten += changed;
         _batchesCommitted++;
         _lastCommitAt = timeProvider.GetUtcNow();
+        _firstCommitAt ??= _lastCommitAt;
         VotingMetrics.RecordBatch(frontend.FrontendId, batch.EntryIds.Length, changed, elapsed);
         LogCommitted(logger, frontend.FrontendId, batch.EntryIds.Length, batch.ToWrite.Count, changed, elapsed.TotalMilliseconds);
     }
