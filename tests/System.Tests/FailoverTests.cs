@@ -13,7 +13,7 @@ namespace Voting.System.Tests;
 public sealed class FailoverFixture : IAsyncLifetime
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
-    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly OwnedResources _owned = new();
 
     public PostgresServer Postgres { get; private set; } = null!;
 
@@ -47,18 +47,11 @@ public sealed class FailoverFixture : IAsyncLifetime
             await Database.DisposeAsync();
         }
 
-        for (var i = _owned.Count - 1; i >= 0; i--)
-        {
-            await _owned[i].DisposeAsync();
-        }
+        await _owned.DisposeAsync();
     }
 
     private T Own<T>(T resource)
-        where T : IAsyncDisposable
-    {
-        _owned.Add(resource);
-        return resource;
-    }
+        where T : IAsyncDisposable => _owned.Own(resource);
 }
 
 [CollectionDefinition(Name)]

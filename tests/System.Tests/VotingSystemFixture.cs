@@ -11,7 +11,7 @@ namespace Voting.System.Tests;
 public sealed class VotingSystemFixture : IAsyncLifetime
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
-    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly OwnedResources _owned = new();
     private readonly string _logs = TestDirectories.Create("system");
 
     public PostgresServer Postgres { get; private set; } = null!;
@@ -58,19 +58,11 @@ public sealed class VotingSystemFixture : IAsyncLifetime
             await Database.DisposeAsync();
         }
 
-        // Applications first, then the servers they use.
-        for (var i = _owned.Count - 1; i >= 0; i--)
-        {
-            await _owned[i].DisposeAsync();
-        }
+        await _owned.DisposeAsync();
     }
 
     private T Own<T>(T resource)
-        where T : IAsyncDisposable
-    {
-        _owned.Add(resource);
-        return resource;
-    }
+        where T : IAsyncDisposable => _owned.Own(resource);
 }
 
 /// <summary>A web front end process and its own Redis.</summary>

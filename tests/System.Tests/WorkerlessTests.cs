@@ -13,7 +13,7 @@ namespace Voting.System.Tests;
 public sealed class WorkerlessTests : IAsyncLifetime, IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(90);
-    private readonly List<IAsyncDisposable> _owned = [];
+    private readonly OwnedResources _owned = new();
     private readonly HttpClient _http = new(new SocketsHttpHandler { UseCookies = false }) { Timeout = TimeSpan.FromSeconds(10) };
     private NpgsqlDataSource _database = null!;
     private VotingApps _apps = null!;
@@ -35,10 +35,7 @@ public sealed class WorkerlessTests : IAsyncLifetime, IDisposable
     public async Task DisposeAsync()
     {
         await _database.DisposeAsync();
-        for (var i = _owned.Count - 1; i >= 0; i--)
-        {
-            await _owned[i].DisposeAsync();
-        }
+        await _owned.DisposeAsync();
     }
 
     [Fact]
@@ -76,9 +73,5 @@ public sealed class WorkerlessTests : IAsyncLifetime, IDisposable
     }
 
     private T Own<T>(T resource)
-        where T : IAsyncDisposable
-    {
-        _owned.Add(resource);
-        return resource;
-    }
+        where T : IAsyncDisposable => _owned.Own(resource);
 }
