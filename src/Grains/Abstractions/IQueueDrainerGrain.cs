@@ -15,7 +15,10 @@ public interface IQueueDrainerGrain : IGrainWithStringKey
     Task<DrainerStatus> GetStatusAsync();
 }
 
-/// <summary>What a drainer has done since its activation (on <see cref="Silo"/>, at <see cref="ActivatedAt"/>).</summary>
+/// <summary>
+/// What a drainer has done since its activation (on <see cref="Silo"/>, at <see cref="ActivatedAt"/>), and how far
+/// behind its front end's stream it is, as of <see cref="BacklogReadAt"/>.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("Voting.DrainerStatus")]
 public sealed record DrainerStatus(
     [property: Id(0)] string FrontendId,
@@ -26,4 +29,9 @@ public sealed record DrainerStatus(
     [property: Id(5)] DateTimeOffset? LastCommitAt,
     [property: Id(6)] string? LastError,
     [property: Id(7)] DateTimeOffset ActivatedAt,
-    [property: Id(8)] DateTimeOffset? FirstCommitAt);
+    [property: Id(8)] DateTimeOffset? FirstCommitAt,
+    [property: Id(9)] long Backlog,
+    [property: Id(10)] long Pending,
+    [property: Id(11)] DateTimeOffset? OldestWaitingSince,
+    [property: Id(12)] double DrainRate,
+    [property: Id(13)] DateTimeOffset? BacklogReadAt);

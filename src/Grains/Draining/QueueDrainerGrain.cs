@@ -34,6 +34,13 @@ public sealed partial class QueueDrainerGrain(
     private DateTimeOffset _retryAt;
     private DateTimeOffset _nextSweepAt;
 
+    private static readonly TimeSpan BacklogInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan RateWindow = TimeSpan.FromSeconds(10);
+
+    private readonly Queue<(DateTimeOffset At, long EntriesRead)> _rateSamples = new();
+    private StreamBacklog _backlog;
+    private DateTimeOffset? _backlogReadAt;
+    private double _drainRate;
     private DateTimeOffset _activatedAt;
     private DateTimeOffset? _firstCommitAt;
     private long _entriesRead;
@@ -47,6 +54,14 @@ public sealed partial class QueueDrainerGrain(
         // A consumer name per activation: entries pending under an older name belong to an activation that is gone.
         _consumer = $"{RuntimeIdentity}/{Guid.NewGuid():N}";
         _activatedAt = timeProvider.GetUtcNow();
+        _rateSamples.Enqueue((_activatedAt, 0));
+        VotingMetrics.TrackDrainer(this.GetPrimaryKeyString(), () => new DrainerGauges(_backlog.Waiting, OldestWait(), _drainRate));
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        VotingMetrics.ForgetDrainer(this.GetPrimaryKeyString());
         return Task.CompletedTask;
     }
 
@@ -75,7 +90,10 @@ public sealed partial class QueueDrainerGrain(
     }
 
     public Task<DrainerStatus> GetStatusAsync() => Task.FromResult(new DrainerStatus(
-        this.GetPrimaryKeyString(), RuntimeIdentity, _entriesRead, _votesWritten, _batchesCommitted, _lastCommitAt, _lastError, _activatedAt, _firstCommitAt));
+        this.GetPrimaryKeyString(), RuntimeIdentity, _entriesRead, _votesWritten, _batchesCommitted, _lastCommitAt, _lastError, _activatedAt, _firstCommitAt,
+        _backlog.Waiting, _backlog.Pending, _backlog.OldestWaitingSince, _drainRate, _backlogReadAt));
+
+    private double OldestWait() => _backlog.OldestWaitingSince is { } since ? Math.Max(0, (timeProvider.GetUtcNow() - since).TotalSeconds) : 0;
 
     private async Task DrainAsync(CancellationToken cancellationToken)
     {
@@ -110,6 +128,7 @@ public sealed partial class QueueDrainerGrain(
             }
 
             await DrainNewEntriesAsync(database, frontend, now + _options.MaxTickDuration, cancellationToken);
+            await MeasureBacklogAsync(database, stream);
 
             if (_consecutiveFailures > 0)
             {
@@ -128,6 +147,27 @@ public sealed partial class QueueDrainerGrain(
             _retryAt = timeProvider.GetUtcNow() + delay;
             LogDrainFailed(logger, exception, frontend.FrontendId, _consecutiveFailures, delay);
         }
+    }
+
+    /// <summary>At most once a second: how many votes wait, since when, and the drain rate over the last seconds.</summary>
+    private async Task MeasureBacklogAsync(IDatabase database, RedisKey stream)
+    {
+        var now = timeProvider.GetUtcNow();
+        if (_backlogReadAt is { } last && now - last < BacklogInterval)
+        {
+            return;
+        }
+
+        _backlog = await StreamBacklog.ReadAsync(database, stream);
+        _backlogReadAt = now;
+        _rateSamples.Enqueue((now, _entriesRead));
+        while (_rateSamples.Count > 1 && now - _rateSamples.Peek().At > RateWindow)
+        {
+            _rateSamples.Dequeue();
+        }
+
+        var (oldestAt, oldestEntries) = _rateSamples.Peek();
+        _drainRate = now > oldestAt ? (_entriesRead - oldestEntries) / (now - oldestAt).TotalSeconds : 0;
     }
 
     private static async Task EnsureConsumerGroupAsync(IDatabase database, RedisKey stream)
