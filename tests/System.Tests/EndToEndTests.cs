@@ -184,6 +184,39 @@ public sealed class EndToEndTests(VotingSystemFixture system)
         Assert.True(counters.GetProperty("hosts").GetArrayLength() >= 3);
     }
 
+    [Fact]
+    public async Task FrontEndsAndWorkersExposeTheirMetricsForPrometheus()
+    {
+        using var browser = new Browser();
+        var frontend = system.Frontends[0].App.BaseAddress;
+        await browser.OpenAsync(frontend);
+        Assert.Equal(HttpStatusCode.Accepted, (await browser.VoteWithJsonAsync(frontend, "a")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await browser.VoteWithJsonAsync(frontend, "nope")).StatusCode);
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        // The exporter collects on its own schedule: wait until the votes show.
+        await Poll.UntilAsync(async () =>
+            {
+                var web = await http.GetStringAsync(new Uri(frontend, "metrics"));
+                return HasSeries(web, "voting_votes_accepted_total", "channel=\"json\"") && HasSeries(web, "voting_votes_refused_total", "status=\"400\"");
+            },
+            TimeSpan.FromSeconds(30),
+            async () => "the front end's metrics do not count the votes:\n" + VotingLines(await http.GetStringAsync(new Uri(frontend, "metrics"))));
+        await Poll.UntilAsync(async () =>
+            {
+                var worker = await http.GetStringAsync(new Uri(system.Worker.BaseAddress, "metrics"));
+                return HasSeries(worker, "voting_drain_backlog", "frontend=\"frontend01\"") && HasSeries(worker, "voting_verdicts_total", "verdict=\"New\"");
+            },
+            TimeSpan.FromSeconds(30),
+            async () => "the worker's metrics do not show the drainers' backlog:\n" + VotingLines(await http.GetStringAsync(new Uri(system.Worker.BaseAddress, "metrics"))));
+    }
+
+    private static bool HasSeries(string metrics, string name, string label) =>
+        metrics.Split('\n').Any(l => l.StartsWith(name + "{", StringComparison.Ordinal) && l.Contains(label, StringComparison.Ordinal));
+
+    private static string VotingLines(string metrics) =>
+        string.Join('\n', metrics.Split('\n').Where(l => l.StartsWith("voting", StringComparison.Ordinal)).Take(20));
+
     private async Task<JsonElement> ReadResultsAsync()
     {
         using var http = new HttpClient { BaseAddress = system.Results.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };

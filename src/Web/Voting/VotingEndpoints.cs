@@ -79,6 +79,7 @@ public static partial class VotingEndpoints
         try
         {
             var vote = await recorder.RecordAsync(voterId, option.Key);
+            VoteMetrics.RecordAccepted(form: true);
             return Html(page.Render(vote.Option, VotePageNotice.Recorded));
         }
         catch (Exception e) when (e is RedisException or RedisTimeoutException)
@@ -133,6 +134,7 @@ public static partial class VotingEndpoints
         try
         {
             var vote = await recorder.RecordAsync(voterId, option.Key);
+            VoteMetrics.RecordAccepted(form: false);
             return TypedResults.Accepted((string?)null, new VoteReceipt(vote.VoteId, vote.VoterId, vote.Option, vote.FrontendId, vote.Timestamp));
         }
         catch (Exception e) when (e is RedisException or RedisTimeoutException)
@@ -179,11 +181,21 @@ public static partial class VotingEndpoints
         }
     }
 
-    private static ContentHttpResult Html(string html, int statusCode = StatusCodes.Status200OK) =>
-        TypedResults.Content(html, HtmlContentType, statusCode: statusCode);
+    private static ContentHttpResult Html(string html, int statusCode = StatusCodes.Status200OK)
+    {
+        if (statusCode >= 400)
+        {
+            VoteMetrics.RecordRefused(statusCode);
+        }
 
-    private static ProblemHttpResult Problem(int statusCode, string detail) =>
-        TypedResults.Problem(detail: detail, statusCode: statusCode);
+        return TypedResults.Content(html, HtmlContentType, statusCode: statusCode);
+    }
+
+    private static ProblemHttpResult Problem(int statusCode, string detail)
+    {
+        VoteMetrics.RecordRefused(statusCode);
+        return TypedResults.Problem(detail: detail, statusCode: statusCode);
+    }
 
     [LoggerMessage(1, LogLevel.Warning, "Front end {FrontendId}: votes cannot be stored in Redis; voters are told to retry (logged at most once a second)")]
     private static partial void LogRedisFailed(ILogger logger, Exception exception, string frontendId);
