@@ -161,6 +161,38 @@ public sealed class EndToEndTests(VotingSystemFixture system)
     }
 
     [Fact]
+    public async Task TheResultsAppReportsEachFrontEndsBacklogFromTheCluster()
+    {
+        using var http = new HttpClient { BaseAddress = system.Results.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        JsonElement pipeline = default;
+        await Poll.UntilAsync(async () =>
+            {
+                var response = await http.GetAsync("/api/pipeline");
+                if (response.StatusCode != HttpStatusCode.OK)
+                {
+                    return false;
+                }
+
+                pipeline = await Browser.JsonAsync(response);
+                return pipeline.GetProperty("frontends").GetArrayLength() >= 3;
+            },
+            TimeSpan.FromSeconds(60), "the results app does not list the front ends' queues");
+        var frontend = pipeline.GetProperty("frontends").EnumerateArray().Single(f => f.GetProperty("frontendId").GetString() == "frontend01");
+        Assert.True(frontend.GetProperty("waiting").GetInt64() >= 0);
+        Assert.StartsWith("S127.0.0.1:", frontend.GetProperty("drainedBy").GetString(), StringComparison.Ordinal);
+
+        using var stream = await http.GetStreamAsync("/api/results/stream");
+        using var reader = new StreamReader(stream);
+        string? line;
+        while ((line = await reader.ReadLineAsync()) is not null && line != "event: pipeline")
+        {
+        }
+
+        Assert.Equal("event: pipeline", line);
+        Assert.Contains("\"frontends\"", await reader.ReadLineAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EveryProcessAnswersLiveAndReady()
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };

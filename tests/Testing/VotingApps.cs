@@ -32,7 +32,10 @@ public sealed class VotingApps(string connectionString, string logDirectory)
         AppProcess.Start(name, "Results", "Voting.Results", With(new Dictionary<string, string?>
         {
             ["Postgres__ConnectionString"] = connectionString,
+            ["Clustering__Provider"] = "AdoNet",
+            ["Clustering__ConnectionString"] = connectionString,
             ["Results__RefreshInterval"] = "00:00:00.200",
+            ["Results__PipelineRefreshInterval"] = "00:00:00.500",
         }, overrides), logDirectory);
 
     private Dictionary<string, string?> Cluster(bool gateway) => new()

@@ -5,8 +5,8 @@ using Voting.Storage.Postgres;
 namespace Voting.Results.Tallies;
 
 /// <summary>
-/// Reads the tallies once per refresh interval for every live page at once, and wakes the pages' event streams when
-/// the counts changed. A thousand open pages cost PostgreSQL one small query a second.
+/// Reads the tallies once per refresh interval for every live page at once, and publishes them when the counts
+/// changed. A thousand open pages cost PostgreSQL one small query a second.
 /// </summary>
 public sealed partial class ResultsFeed(
     TallyReader tallies,
@@ -15,13 +15,7 @@ public sealed partial class ResultsFeed(
     TimeProvider timeProvider,
     ILogger<ResultsFeed> logger) : BackgroundService
 {
-    private TaskCompletionSource<ResultsSnapshot> _next = NewSource();
-
-    /// <summary>The latest counts read, or null before the first successful read.</summary>
-    public ResultsSnapshot? Latest { get; private set; }
-
-    /// <summary>Completes with the next snapshot whose counts differ from the current one.</summary>
-    public Task<ResultsSnapshot> NextAsync(CancellationToken cancellationToken) => _next.Task.WaitAsync(cancellationToken);
+    public LatestValue<ResultsSnapshot> Counts { get; } = new();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -32,10 +26,9 @@ public sealed partial class ResultsFeed(
             try
             {
                 var snapshot = ResultsSnapshot.Create(ballot, await tallies.ReadAsync(stoppingToken), timeProvider.GetUtcNow());
-                if (!snapshot.SameCounts(Latest))
+                if (!snapshot.SameCounts(Counts.Latest))
                 {
-                    Latest = snapshot;
-                    Interlocked.Exchange(ref _next, NewSource()).TrySetResult(snapshot);
+                    Counts.Publish(snapshot);
                 }
 
                 failing = false;
@@ -52,8 +45,6 @@ public sealed partial class ResultsFeed(
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
-
-    private static TaskCompletionSource<ResultsSnapshot> NewSource() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     [LoggerMessage(1, LogLevel.Warning, "The live results cannot read the tallies: {Error}; the page shows the last counts read")]
     private static partial void LogReadFailed(ILogger logger, string error);

@@ -7,4 +7,7 @@ public sealed class ResultsOptions
 
     /// <summary>How often the live page's feed reads the tallies.</summary>
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often the pipeline status (backlog and drain rate per front end) is asked of the cluster.</summary>
+    public TimeSpan PipelineRefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
 }

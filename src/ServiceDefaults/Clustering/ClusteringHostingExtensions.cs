@@ -1,6 +1,8 @@
 using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Voting.ServiceDefaults.Clustering.AdoNet;
@@ -61,6 +63,48 @@ public static class ClusteringHostingExtensions
         silo.AddDashboard();
         silo.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("cluster", tags: [HealthEndpoints.ReadyTag], timeout: HealthEndpoints.CheckTimeout);
         return silo;
+    }
+
+    /// <summary>
+    /// Connects this Orleans client to the voting cluster through the same <c>Clustering</c> settings the silos use.
+    /// With <c>Localhost</c> clustering the client finds the primary silo's gateway at <c>Clustering:LocalhostGateway</c>.
+    /// </summary>
+    public static IClientBuilder UseVotingCluster(this IClientBuilder client, IConfiguration configuration)
+    {
+        var options = ReadOptions(configuration);
+        client.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = options.ClusterId;
+            o.ServiceId = options.ServiceId;
+        });
+        switch (options.Provider)
+        {
+            case ClusteringProvider.Localhost:
+                client.UseStaticClustering(IPEndPoint.Parse(options.LocalhostGateway));
+                break;
+            case ClusteringProvider.AdoNet:
+                client.UsePostgresClustering(options.ConnectionString!);
+                break;
+            case ClusteringProvider.Consul:
+                client.UseConsulClustering(consul => configuration.GetSection(ConsulClusteringOptions.SectionName).Bind(consul));
+                break;
+        }
+
+        return client;
+    }
+
+    /// <summary>
+    /// An Orleans client for a host that reads from the cluster but must serve without it: it connects in the
+    /// background (<see cref="ClusterClientConnection"/>) and reports <c>Degraded</c> while it cannot.
+    /// </summary>
+    public static IHostApplicationBuilder AddVotingClusterClient(this IHostApplicationBuilder builder)
+    {
+        ReadOptions(builder.Configuration);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ClusterClientConnection>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ClusterClientConnection>());
+        builder.Services.AddHealthChecks().AddCheck<ClusterClientConnection>("cluster", tags: [HealthEndpoints.ReadyTag]);
+        return builder;
     }
 
     /// <summary>
@@ -138,6 +182,11 @@ public static class ClusteringHostingExtensions
         if (options.GatewayPort is < 0 or > 65535)
         {
             failures.Add(SettingsValidation.Invalid("Clustering:GatewayPort", "must be a port number, or 0 for no gateway."));
+        }
+
+        if (!IPEndPoint.TryParse(options.LocalhostGateway, out _))
+        {
+            failures.Add(SettingsValidation.Invalid("Clustering:LocalhostGateway", $"must be ip:port, not '{options.LocalhostGateway}'."));
         }
 
         if (!string.IsNullOrWhiteSpace(options.PrimarySiloEndpoint) && !IPEndPoint.TryParse(options.PrimarySiloEndpoint, out _))

@@ -28,6 +28,9 @@ public sealed class ClusteringOptions
     /// </summary>
     public string? PrimarySiloEndpoint { get; set; }
 
+    /// <summary><c>Localhost</c> only: the gateway (<c>host:port</c>) Orleans clients connect to.</summary>
+    public string LocalhostGateway { get; set; } = "127.0.0.1:30000";
+
     /// <summary>
     /// The PostgreSQL database (Npgsql connection string) that keeps Orleans' tables: the membership table with
     /// <c>AdoNet</c>, and the reminders and grain state with <c>AdoNet</c> and <c>Consul</c>. Defaults to
