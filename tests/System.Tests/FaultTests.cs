@@ -1,9 +1,10 @@
+using System.Globalization;
 using System.Net;
 using Voting.Testing;
 
 namespace Voting.System.Tests;
 
-/// <summary>What a voter sees when the front end's Redis is gone, and that voting resumes when it is back.</summary>
+/// <summary>What a voter sees when the front end's Redis is gone or full, and that voting resumes when it is back.</summary>
 [Collection(VotingSystemCollection.Name)]
 public sealed class FaultTests(VotingSystemFixture system)
 {
@@ -45,5 +46,40 @@ public sealed class FaultTests(VotingSystemFixture system)
         var voterId = (await Browser.JsonAsync(retry!)).GetProperty("voterId").GetGuid();
         await Poll.UntilAsync(async () => (await system.Database.ReadVotesAsync([voterId])).TryGetValue(voterId, out var row) && row.Option == "b",
             TimeSpan.FromSeconds(60), "the vote taken after the restart was not counted");
+    }
+
+    [Fact]
+    public async Task AFullRedisMakesTheFrontEndAnswer503NotAnErrorPageOrASilentDrop()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var web = system.Apps.StartWeb("frontend-full", redis.Endpoint);
+        await web.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        using var browser = new Browser();
+        await browser.OpenAsync(web.BaseAddress);
+        Assert.Equal(HttpStatusCode.Accepted, (await browser.VoteWithJsonAsync(web.BaseAddress, "a")).StatusCode);
+
+        // Redis is full: it holds more than its maxmemory (noeviction, as ./voting runs it) and refuses writes.
+        await using (var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Endpoint + ",allowAdmin=true"))
+        {
+            var database = connection.GetDatabase();
+            for (var i = 0; i < 64; i++)
+            {
+                await database.StreamAddAsync("backlog", "x", new string('x', 16 * 1024));
+            }
+
+            var used = (await connection.GetServer(redis.Endpoint).InfoAsync("memory")).SelectMany(g => g).Single(p => p.Key == "used_memory").Value;
+            await database.ExecuteAsync("CONFIG", "SET", "maxmemory-policy", "noeviction");
+            await database.ExecuteAsync("CONFIG", "SET", "maxmemory", long.Parse(used, CultureInfo.InvariantCulture) / 2);
+            var full = await Assert.ThrowsAsync<StackExchange.Redis.RedisServerException>(() => database.StreamAddAsync("backlog", "x", "y"));
+            Assert.StartsWith("OOM", full.Message, StringComparison.Ordinal);
+        }
+
+        var json = await browser.VoteWithJsonAsync(web.BaseAddress, "b");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, json.StatusCode);
+        Assert.NotNull(json.Headers.RetryAfter);
+        Assert.Contains("not recorded", (await Browser.JsonAsync(json)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var form = await browser.VoteWithFormAsync(web.BaseAddress, "b");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, form.StatusCode);
+        Assert.Contains("<strong>not</strong> recorded", await form.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 }

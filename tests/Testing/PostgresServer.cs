@@ -73,6 +73,22 @@ public sealed class PostgresServer : IAsyncDisposable
         await WaitUntilAnsweringAsync();
     }
 
+    /// <summary>
+    /// Stops the server at once, as a crash would (SIGQUIT: PostgreSQL's "immediate" shutdown, which ends every backend
+    /// and recovers from its write-ahead log at the next start).
+    /// </summary>
+    public async Task StopImmediatelyAsync()
+    {
+        if (_process is { } process)
+        {
+            process.Signal(3);
+            await process.Exited;
+            await process.DisposeAsync();
+            _process = null;
+            NpgsqlConnection.ClearAllPools();
+        }
+    }
+
     /// <summary>Stops the server the hard way (SIGKILL on the postmaster).</summary>
     public async Task KillAsync()
     {
