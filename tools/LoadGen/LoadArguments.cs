@@ -115,10 +115,8 @@ public static class LoadArguments
 
     private static Uri Url(string name, string value)
     {
-        // Relative paths (api/votes) resolve below the front end's address only when it ends with a slash.
-        var text = value.EndsWith('/') ? value : value + "/";
-        return Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
-            ? url
+        return Uri.TryCreate(value, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
+            ? LoadOptions.Directory(url)
             : throw new FormatException($"{name}: '{value}' is not an http(s) URL.");
     }
 

@@ -83,16 +83,23 @@ public sealed record LoadOptions
         return Voters < 1 ? "--voters must be at least 1."
             : Concurrency is < 1 or > 10_000 ? "--concurrency must be between 1 and 10000."
             : !double.IsFinite(Rate) || Rate < 0 ? "--rate must be 0 (as fast as possible) or a positive number of votes per second."
-            : Duration <= TimeSpan.Zero ? "--duration must be positive."
+            : Duration <= TimeSpan.Zero || Duration > MaxTime ? "--duration must be positive and at most a day."
             : !IsShare(ChangeShare) ? "--change-share must be between 0 and 1."
             : !IsShare(DoubleShare) ? "--double-share must be between 0 and 1."
             : ChangeShare + DoubleShare > 1 ? "--change-share and --double-share add up to more than 1."
             : !IsShare(FormShare) ? "--form-share must be between 0 and 1."
-            : RequestTimeout <= TimeSpan.Zero ? "--timeout must be positive."
-            : DrainTimeout < TimeSpan.Zero ? "--drain-timeout must not be negative."
-            : ProgressInterval <= TimeSpan.Zero ? "--progress must be positive."
+            : RequestTimeout <= TimeSpan.Zero || RequestTimeout > MaxTime ? "--timeout must be positive and at most a day."
+            : DrainTimeout < TimeSpan.Zero || DrainTimeout > MaxTime ? "--drain-timeout must be between 0 and a day."
+            : ProgressInterval < TimeSpan.FromMilliseconds(10) || ProgressInterval > MaxTime ? "--progress must be between 10ms and a day."
             : null;
     }
 
     private static bool IsShare(double share) => share is >= 0 and <= 1;
+
+    /// <summary>The longest duration any option takes: timers and HTTP timeouts take at most about 24 days.</summary>
+    private static readonly TimeSpan MaxTime = TimeSpan.FromDays(1);
+
+    /// <summary>The address with a trailing slash, so that relative paths (<c>api/votes</c>) resolve below it.</summary>
+    internal static Uri Directory(Uri address) =>
+        address.AbsolutePath.EndsWith('/') ? address : new UriBuilder(address) { Path = address.AbsolutePath + "/" }.Uri;
 }

@@ -247,7 +247,7 @@ public static class VoteAudit
         Uri results, NpgsqlConnection connection, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, UseCookies = false }) { Timeout = timeout };
-        var api = new Uri(results, "api/results");
+        var api = new Uri(LoadOptions.Directory(results), "api/results");
         long? total = null;
         for (var attempt = 0; attempt < 10; attempt++)
         {

@@ -46,7 +46,7 @@ internal sealed class Ballot
         {
             try
             {
-                var options = await http.GetFromJsonAsync(new Uri(frontend, "api/options"), BallotJsonContext.Default.BallotOptionArray, cancellationToken);
+                var options = await http.GetFromJsonAsync(new Uri(LoadOptions.Directory(frontend), "api/options"), BallotJsonContext.Default.BallotOptionArray, cancellationToken);
                 if (options is { Length: > 0 and <= 32 } && options.All(o => o.Key is { Length: > 0 }))
                 {
                     return new Ballot(options);

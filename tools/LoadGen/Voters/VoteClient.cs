@@ -32,8 +32,8 @@ internal readonly record struct VoteAnswer(VoteResult Result, Guid VoteId = defa
 internal sealed class VoteClient(HttpClient http, Ballot ballot, IReadOnlyList<Uri> frontends, LoadCounters counters, LoadLatencies latencies)
 {
     private const string CookiePrefix = "voter_id=";
-    private readonly Uri[] _pages = [.. frontends];
-    private readonly Uri[] _votes = [.. frontends.Select(f => new Uri(f, "api/votes"))];
+    private readonly Uri[] _pages = [.. frontends.Select(LoadOptions.Directory)];
+    private readonly Uri[] _votes = [.. frontends.Select(f => new Uri(LoadOptions.Directory(f), "api/votes"))];
 
     public int Frontends => _pages.Length;
 
