@@ -1,6 +1,7 @@
 using Voting.LoadGen;
 using Voting.LoadGen.Auditing;
 using Voting.LoadGen.Measuring;
+using Voting.Testing;
 
 namespace Voting.System.Tests;
 
@@ -144,6 +145,19 @@ public sealed class LoadGenToolTests
         var message = error.ToString();
         Assert.StartsWith($"Voting.LoadGen: {named}", message, StringComparison.Ordinal);
         Assert.Contains("Usage: Voting.LoadGen", message, StringComparison.Ordinal);
+        Assert.Equal("", output.ToString());
+    }
+
+    [Fact]
+    public async Task ARunThatCouldNotBeAuditedStopsBeforeItSendsAVote()
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+        var nobody = $"Host=127.0.0.1;Port={FreePort.Next()};Database=voting;Username=voting;Timeout=2";
+
+        var exitCode = await LoadCommand.RunAsync(["--postgres", nobody, "--frontends", $"http://127.0.0.1:{FreePort.Next()}"], output, error);
+
+        Assert.Equal(LoadCommand.Failed, exitCode);
+        Assert.StartsWith("Voting.LoadGen: The audit cannot read PostgreSQL 127.0.0.1:", error.ToString(), StringComparison.Ordinal);
         Assert.Equal("", output.ToString());
     }
 

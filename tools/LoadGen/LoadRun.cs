@@ -30,6 +30,12 @@ public static class LoadRun
             throw new ArgumentException(problem, nameof(options));
         }
 
+        // Before any vote: a run that cannot be audited would only be found out after the load.
+        if (options.Postgres is { } postgres && await VoteAudit.ProblemReachingAsync(postgres, cancellationToken) is { } unreachable)
+        {
+            throw new LoadRunException($"The audit cannot read {PostgresAddress(postgres)}: {unreachable}");
+        }
+
         using var http = VoteClient.CreateHttpClient(options);
         var ballot = await Ballot.FetchAsync(http, options.Frontends, cancellationToken);
         await output.WriteLineAsync(Describe(options, ballot));

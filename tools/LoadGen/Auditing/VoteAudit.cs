@@ -15,7 +15,7 @@ namespace Voting.LoadGen.Auditing;
 /// The expectations go into a temporary table once (binary <c>COPY</c>); every reading is then one join in
 /// PostgreSQL, also for millions of voters. Rows of earlier runs are left alone: only the tallies invariant is global.
 /// </remarks>
-public static class VoteAudit
+internal static class VoteAudit
 {
     private const string ExpectedTable = "loadgen_expected";
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
@@ -58,7 +58,24 @@ public static class VoteAudit
 
     private const string RunRowsSql = $"SELECT v.option, count(*) FROM {ExpectedTable} e JOIN votes v ON v.voter_id = e.voter_id GROUP BY v.option";
 
-    /// <summary>Drains (bounded by <see cref="LoadOptions.DrainTimeout"/>) and audits; writes progress and the findings.</summary>
+    /// <summary>Whether the audit will be able to read the votes database; null when it will, else why not.</summary>
+    public static async Task<string?> ProblemReachingAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var dataSource = NpgsqlDataSource.Create(connectionString);
+            await using var command = dataSource.CreateCommand("SELECT to_regclass('votes') IS NOT NULL AND to_regclass('tallies') IS NOT NULL");
+            return await command.ExecuteScalarAsync(cancellationToken) is true
+                ? null
+                : "it has no 'votes' and 'tallies' tables (the worker silo or the results app creates them at start-up)";
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException && !cancellationToken.IsCancellationRequested)
+        {
+            return e.Message;
+        }
+    }
+
+    /// <summary>Drains (bounded by <see cref="LoadOptions.DrainTimeout"/>) and audits; writes the drain's progress.</summary>
     public static async Task<AuditReport> RunAsync(LoadOptions options, GroundTruth truth, TextWriter output, CancellationToken cancellationToken)
     {
         var connectionString = options.Postgres ?? throw new ArgumentException("The audit needs a PostgreSQL connection string.", nameof(options));
