@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -32,6 +33,7 @@ internal readonly record struct VoteAnswer(VoteResult Result, Guid VoteId = defa
 internal sealed class VoteClient(HttpClient http, Ballot ballot, IReadOnlyList<Uri> frontends, LoadCounters counters, LoadLatencies latencies)
 {
     private const string CookiePrefix = "voter_id=";
+    private const int AnswerBufferBytes = 16 * 1024;
     private readonly Uri[] _pages = [.. frontends.Select(LoadOptions.Directory)];
     private readonly Uri[] _votes = [.. frontends.Select(f => new Uri(LoadOptions.Directory(f), "api/votes"))];
 
@@ -83,7 +85,6 @@ internal sealed class VoteClient(HttpClient http, Ballot ballot, IReadOnlyList<U
         try
         {
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, abort);
-            var body = await response.Content.ReadAsByteArrayAsync(abort);
             var status = (int)response.StatusCode;
             if (status >= 400)
             {
@@ -100,22 +101,27 @@ internal sealed class VoteClient(HttpClient http, Ballot ballot, IReadOnlyList<U
             }
 
             latencies.Record(start);
-            if (form)
+            // The answer is already buffered by HttpClient: copy it into a pooled buffer rather than a new array.
+            var buffer = ArrayPool<byte>.Shared.Rent(AnswerBufferBytes);
+            try
             {
-                if (body.AsSpan().IndexOf(ballot.ChosenMarkers[option]) >= 0)
+                var length = await ReadAnswerAsync(response.Content, buffer, abort);
+                var answer = form ? ConfirmPage(buffer.AsSpan(0, length), option) : ConfirmReceipt(buffer.AsSpan(0, length), voterId, option);
+                if (answer.Result == VoteResult.Acknowledged)
                 {
                     counters.OnAcknowledged();
-                    return new VoteAnswer(VoteResult.Acknowledged);
                 }
-            }
-            else if (TryReadReceipt(body, voterId, option, out var voteId, out var acceptedAt))
-            {
-                counters.OnAcknowledged();
-                return new VoteAnswer(VoteResult.Acknowledged, voteId, acceptedAt);
-            }
+                else
+                {
+                    counters.OnError(RequestError.Unconfirmed);
+                }
 
-            counters.OnError(RequestError.Unconfirmed);
-            return new VoteAnswer(VoteResult.Unconfirmed);
+                return answer;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
         catch (TaskCanceledException) when (!abort.IsCancellationRequested)
         {
@@ -154,6 +160,29 @@ internal sealed class VoteClient(HttpClient http, Ballot ballot, IReadOnlyList<U
 
         return null;
     }
+
+    /// <summary>The first <see cref="AnswerBufferBytes"/> of an answer (the vote page's buttons come well before that).</summary>
+    private static async Task<int> ReadAnswerAsync(HttpContent content, byte[] buffer, CancellationToken abort)
+    {
+        await using var stream = await content.ReadAsStreamAsync(abort);
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(length), abort)) > 0)
+        {
+            length += read;
+        }
+
+        return length;
+    }
+
+    /// <summary>The vote page confirms a vote by marking its option's button as chosen.</summary>
+    private VoteAnswer ConfirmPage(ReadOnlySpan<byte> page, int option) =>
+        new(page.IndexOf(ballot.ChosenMarkers[option]) >= 0 ? VoteResult.Acknowledged : VoteResult.Unconfirmed);
+
+    private VoteAnswer ConfirmReceipt(ReadOnlySpan<byte> json, Guid voterId, int option) =>
+        TryReadReceipt(json, voterId, option, out var voteId, out var acceptedAt)
+            ? new VoteAnswer(VoteResult.Acknowledged, voteId, acceptedAt)
+            : new VoteAnswer(VoteResult.Unconfirmed);
 
     /// <summary>The receipt <c>{"voteId","voterId","option","frontendId","acceptedAt"}</c>, checked against the vote sent.</summary>
     private bool TryReadReceipt(ReadOnlySpan<byte> json, Guid voterId, int option, out Guid voteId, out DateTime acceptedAt)
