@@ -1,0 +1,3 @@
+using Voting.LoadGen;
+
+return await LoadCommand.RunAsync(args, Console.Out, Console.Error);

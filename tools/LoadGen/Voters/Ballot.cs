@@ -1,0 +1,70 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Serialization;
+
+namespace Voting.LoadGen.Voters;
+
+/// <summary>An option as <c>GET /api/options</c> lists it.</summary>
+public sealed record BallotOption(string Key, string Label);
+
+/// <summary>The ballot's options and, for each, the request bodies and the answer that confirms a vote for it, made once.</summary>
+internal sealed class Ballot
+{
+    private Ballot(IReadOnlyList<BallotOption> options)
+    {
+        Options = options;
+        Keys = [.. options.Select(o => o.Key)];
+        JsonBodies = [.. Keys.Select(k => Encoding.UTF8.GetBytes($$"""{"option":"{{k}}"}"""))];
+        FormBodies = [.. Keys.Select(k => Encoding.UTF8.GetBytes("vote=" + Uri.EscapeDataString(k)))];
+        ChosenMarkers = [.. Keys.Select(k => Encoding.UTF8.GetBytes($"id=\"option-{k}\" class=\"chosen\""))];
+        KeyBytes = [.. Keys.Select(Encoding.UTF8.GetBytes)];
+    }
+
+    public IReadOnlyList<BallotOption> Options { get; }
+
+    public IReadOnlyList<string> Keys { get; }
+
+    public int Count => Keys.Count;
+
+    /// <summary><c>{"option":"a"}</c> per option.</summary>
+    public byte[][] JsonBodies { get; }
+
+    /// <summary><c>vote=a</c> per option.</summary>
+    public byte[][] FormBodies { get; }
+
+    /// <summary>What the vote page shows on the button of the option just recorded.</summary>
+    public byte[][] ChosenMarkers { get; }
+
+    /// <summary>The option keys in UTF-8, to check receipts without decoding them.</summary>
+    public byte[][] KeyBytes { get; }
+
+    /// <summary>Asks the front ends, in turn, for the ballot's options.</summary>
+    public static async Task<Ballot> FetchAsync(HttpClient http, IReadOnlyList<Uri> frontends, CancellationToken cancellationToken)
+    {
+        var failures = new List<string>();
+        foreach (var frontend in frontends)
+        {
+            try
+            {
+                var options = await http.GetFromJsonAsync(new Uri(LoadOptions.Directory(frontend), "api/options"), BallotJsonContext.Default.BallotOptionArray, cancellationToken);
+                if (options is { Length: > 0 and <= 32 } && options.All(o => o.Key is { Length: > 0 }))
+                {
+                    return new Ballot(options);
+                }
+
+                failures.Add($"{frontend}: no usable options in the answer");
+            }
+            catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException or TaskCanceledException
+                && !cancellationToken.IsCancellationRequested)
+            {
+                failures.Add($"{frontend}: {e.Message}");
+            }
+        }
+
+        throw new LoadRunException("The ballot's options could not be read from any front end (GET /api/options): " + string.Join("; ", failures));
+    }
+}
+
+[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(BallotOption[]))]
+internal sealed partial class BallotJsonContext : JsonSerializerContext;

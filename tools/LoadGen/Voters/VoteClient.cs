@@ -1,0 +1,234 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using Voting.LoadGen.Measuring;
+
+namespace Voting.LoadGen.Voters;
+
+/// <summary>What became of one vote, as far as its answer tells.</summary>
+internal enum VoteResult
+{
+    /// <summary>2xx with a receipt, or the page showing the choice: the vote is promised.</summary>
+    Acknowledged,
+
+    /// <summary>4xx: the front end turned the vote down before storing it.</summary>
+    Refused,
+
+    /// <summary>No usable answer, or a 5xx: the vote may or may not have been stored.</summary>
+    Unconfirmed,
+
+    /// <summary>Nothing reached the front end (connection refused, or the load stopped before it was sent).</summary>
+    NotSent,
+}
+
+/// <summary>One vote's answer; <see cref="VoteId"/> and <see cref="AcceptedAt"/> come from a JSON receipt.</summary>
+internal readonly record struct VoteAnswer(VoteResult Result, Guid VoteId = default, DateTime AcceptedAt = default);
+
+/// <summary>
+/// The HTTP side of the simulated browsers: one shared client without a cookie container (each voter sends its own
+/// <c>Cookie</c> header), the page, the JSON API and the form, with every answer counted and timed.
+/// </summary>
+internal sealed class VoteClient(HttpClient http, Ballot ballot, IReadOnlyList<Uri> frontends, LoadCounters counters, LoadLatencies latencies)
+{
+    private const string CookiePrefix = "voter_id=";
+    private const int AnswerBufferBytes = 16 * 1024;
+    private readonly Uri[] _pages = [.. frontends.Select(LoadOptions.Directory)];
+    private readonly Uri[] _votes = [.. frontends.Select(f => new Uri(LoadOptions.Directory(f), "api/votes"))];
+
+    public int Frontends => _pages.Length;
+
+    /// <summary>Creates the client every voter shares: no cookies, no proxy, no redirects.</summary>
+    public static HttpClient CreateHttpClient(LoadOptions options) => new(new SocketsHttpHandler
+    {
+        UseCookies = false,
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        ConnectTimeout = options.RequestTimeout,
+        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+    })
+    {
+        Timeout = options.RequestTimeout,
+    };
+
+    /// <summary><c>GET /</c>: the vote page, which issues the voter cookie. Returns the cookie's value, or null.</summary>
+    public async Task<string?> OpenPageAsync(int frontend, CancellationToken abort)
+    {
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            using var response = await http.GetAsync(_pages[frontend], HttpCompletionOption.ResponseContentRead, abort);
+            latencies.Pages.RecordSince(start);
+            var cookie = response.IsSuccessStatusCode ? VoterCookie(response) : null;
+            counters.OnPage(cookie is not null);
+            return cookie;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !abort.IsCancellationRequested)
+        {
+            counters.OnPage(false);
+            return null;
+        }
+    }
+
+    /// <summary>Sends one vote, through the JSON API or the form, and tells what its answer promises.</summary>
+    public async Task<VoteAnswer> VoteAsync(int frontend, string cookieHeader, Guid voterId, int option, bool form, CancellationToken abort)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, form ? _pages[frontend] : _votes[frontend]);
+        request.Headers.TryAddWithoutValidation("Cookie", cookieHeader);
+        request.Content = new ByteArrayContent(form ? ballot.FormBodies[option] : ballot.JsonBodies[option]);
+        request.Content.Headers.TryAddWithoutValidation("Content-Type", form ? "application/x-www-form-urlencoded" : "application/json");
+
+        counters.OnSent();
+        var start = Stopwatch.GetTimestamp();
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, abort);
+            var status = (int)response.StatusCode;
+            if (status >= 400)
+            {
+                latencies.Record(start);
+                counters.OnRefused(status);
+                // A 5xx may come after Redis took the vote (a timeout waiting for its answer): not promised, not excluded.
+                return new VoteAnswer(status >= 500 ? VoteResult.Unconfirmed : VoteResult.Refused);
+            }
+
+            if (status is < 200 or >= 300)
+            {
+                counters.OnError(RequestError.UnexpectedStatus);
+                return new VoteAnswer(VoteResult.Unconfirmed);
+            }
+
+            latencies.Record(start);
+            // The answer is already buffered by HttpClient: copy it into a pooled buffer rather than a new array.
+            var buffer = ArrayPool<byte>.Shared.Rent(AnswerBufferBytes);
+            try
+            {
+                var length = await ReadAnswerAsync(response.Content, buffer, abort);
+                var answer = form ? ConfirmPage(buffer.AsSpan(0, length), option) : ConfirmReceipt(buffer.AsSpan(0, length), voterId, option);
+                if (answer.Result == VoteResult.Acknowledged)
+                {
+                    counters.OnAcknowledged();
+                }
+                else
+                {
+                    counters.OnError(RequestError.Unconfirmed);
+                }
+
+                return answer;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+        catch (TaskCanceledException) when (!abort.IsCancellationRequested)
+        {
+            counters.OnError(RequestError.Timeout);
+            return new VoteAnswer(VoteResult.Unconfirmed);
+        }
+        catch (HttpRequestException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused })
+        {
+            counters.OnError(RequestError.ConnectionRefused);
+            return new VoteAnswer(VoteResult.NotSent);
+        }
+        catch (HttpRequestException)
+        {
+            counters.OnError(RequestError.ConnectionFailed);
+            return new VoteAnswer(VoteResult.Unconfirmed);
+        }
+    }
+
+    /// <summary>The voter cookie's value from the page's <c>Set-Cookie</c> header.</summary>
+    private static string? VoterCookie(HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues("Set-Cookie", out var cookies))
+        {
+            return null;
+        }
+
+        foreach (var cookie in cookies)
+        {
+            if (cookie.StartsWith(CookiePrefix, StringComparison.Ordinal))
+            {
+                var end = cookie.IndexOf(';', StringComparison.Ordinal);
+                var value = cookie[CookiePrefix.Length..(end < 0 ? cookie.Length : end)];
+                return value.Length > 32 ? value : null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The first <see cref="AnswerBufferBytes"/> of an answer (the vote page's buttons come well before that).</summary>
+    private static async Task<int> ReadAnswerAsync(HttpContent content, byte[] buffer, CancellationToken abort)
+    {
+        await using var stream = await content.ReadAsStreamAsync(abort);
+        var length = 0;
+        int read;
+        while (length < buffer.Length && (read = await stream.ReadAsync(buffer.AsMemory(length), abort)) > 0)
+        {
+            length += read;
+        }
+
+        return length;
+    }
+
+    /// <summary>The vote page confirms a vote by marking its option's button as chosen.</summary>
+    private VoteAnswer ConfirmPage(ReadOnlySpan<byte> page, int option) =>
+        new(page.IndexOf(ballot.ChosenMarkers[option]) >= 0 ? VoteResult.Acknowledged : VoteResult.Unconfirmed);
+
+    private VoteAnswer ConfirmReceipt(ReadOnlySpan<byte> json, Guid voterId, int option) =>
+        TryReadReceipt(json, voterId, option, out var voteId, out var acceptedAt)
+            ? new VoteAnswer(VoteResult.Acknowledged, voteId, acceptedAt)
+            : new VoteAnswer(VoteResult.Unconfirmed);
+
+    /// <summary>The receipt <c>{"voteId","voterId","option","frontendId","acceptedAt"}</c>, checked against the vote sent.</summary>
+    private bool TryReadReceipt(ReadOnlySpan<byte> json, Guid voterId, int option, out Guid voteId, out DateTime acceptedAt)
+    {
+        voteId = default;
+        acceptedAt = default;
+        bool hasVoteId = false, hasAcceptedAt = false, sameVoter = false, sameOption = false;
+        var reader = new Utf8JsonReader(json);
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals("voteId"u8))
+                {
+                    hasVoteId = reader.Read() && reader.TokenType == JsonTokenType.String && reader.TryGetGuid(out voteId);
+                }
+                else if (reader.ValueTextEquals("voterId"u8))
+                {
+                    sameVoter = reader.Read() && reader.TokenType == JsonTokenType.String && reader.TryGetGuid(out var id) && id == voterId;
+                }
+                else if (reader.ValueTextEquals("option"u8))
+                {
+                    sameOption = reader.Read() && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(ballot.KeyBytes[option]);
+                }
+                else if (reader.ValueTextEquals("acceptedAt"u8))
+                {
+                    hasAcceptedAt = reader.Read() && reader.TokenType == JsonTokenType.String && reader.TryGetDateTime(out acceptedAt);
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        acceptedAt = acceptedAt.ToUniversalTime();
+        return hasVoteId && hasAcceptedAt && sameVoter && sameOption;
+    }
+}

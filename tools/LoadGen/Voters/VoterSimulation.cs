@@ -1,0 +1,152 @@
+using Voting.LoadGen.Auditing;
+
+namespace Voting.LoadGen.Voters;
+
+/// <summary>How a simulated voter votes.</summary>
+internal enum VoterKind
+{
+    /// <summary>One vote.</summary>
+    Once,
+
+    /// <summary>Two or three votes one after the other, each for another option, possibly through other front ends.</summary>
+    Changer,
+
+    /// <summary>The same vote twice at the same time (a double click, or a retry racing the first try).</summary>
+    DoubleSubmitter,
+}
+
+/// <summary>
+/// One simulated browser: opens the vote page on a front end (round-robin), keeps the voter cookie it gets, and votes
+/// through front ends chosen at random. Its choices come from the run's seed and the voter's number, so a run can
+/// be repeated; the voter ids cannot, the front ends choose them. Each answer goes into the ground truth.
+/// </summary>
+internal sealed class VoterSimulation(LoadOptions options, Ballot ballot, VoteClient client, GroundTruth truth, Pacer pacer)
+{
+    private int _started;
+
+    /// <summary>Voters that have begun (opened their page).</summary>
+    public int Started => Volatile.Read(ref _started);
+
+    public async Task RunAsync(int index, CancellationToken sending, CancellationToken abort)
+    {
+        var random = new SplitMix64(options.Seed, index);
+        var kind = random.NextDouble() switch
+        {
+            var r when r < options.ChangeShare => VoterKind.Changer,
+            var r when r < options.ChangeShare + options.DoubleShare => VoterKind.DoubleSubmitter,
+            _ => VoterKind.Once,
+        };
+        var form = random.NextDouble() < options.FormShare;
+        var option = random.Next(ballot.Count);
+
+        Interlocked.Increment(ref _started);
+        var cookie = await client.OpenPageAsync(index % client.Frontends, abort);
+        if (cookie is null || !Guid.TryParseExact(cookie.AsSpan(0, 32), "N", out var voterId))
+        {
+            return;
+        }
+
+        truth.Begin(index, voterId);
+        var cookieHeader = "voter_id=" + cookie;
+        switch (kind)
+        {
+            case VoterKind.Once:
+                if (await pacer.WaitAsync(sending))
+                {
+                    Apply(index, option, form, await client.VoteAsync(random.Next(client.Frontends), cookieHeader, voterId, option, form, abort));
+                }
+
+                break;
+
+            case VoterKind.Changer:
+                var votes = 2 + random.Next(2);
+                var answeredAt = 0L;
+                for (var vote = 0; vote < votes; vote++)
+                {
+                    if (vote > 0)
+                    {
+                        option = AnotherOption(ref random, option);
+                        // A person changes their mind in a later millisecond: then the server timestamps, which come from
+                        // this machine's clock, order the votes as they were sent, also across front ends.
+                        await LaterMillisecondAsync(answeredAt, abort);
+                    }
+
+                    if (!await pacer.WaitAsync(sending))
+                    {
+                        break;
+                    }
+
+                    Apply(index, option, form, await client.VoteAsync(random.Next(client.Frontends), cookieHeader, voterId, option, form, abort));
+                    answeredAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                }
+
+                break;
+
+            case VoterKind.DoubleSubmitter:
+                if (!await pacer.WaitAsync(sending))
+                {
+                    break;
+                }
+
+                var first = client.VoteAsync(random.Next(client.Frontends), cookieHeader, voterId, option, form, abort);
+                var second = await pacer.WaitAsync(sending)
+                    ? client.VoteAsync(random.Next(client.Frontends), cookieHeader, voterId, option, form, abort)
+                    : Task.FromResult(new VoteAnswer(VoteResult.NotSent));
+                // Both answers are applied once both are in: the ground truth of a voter is written by one thread at a time.
+                var answers = await Task.WhenAll(first, second);
+                Apply(index, option, form, answers[0]);
+                Apply(index, option, form, answers[1]);
+                break;
+        }
+    }
+
+    private void Apply(int index, int option, bool form, VoteAnswer answer)
+    {
+        switch (answer.Result)
+        {
+            case VoteResult.Acknowledged when form:
+                truth.AcknowledgeForm(index, option);
+                break;
+            case VoteResult.Acknowledged:
+                truth.Acknowledge(index, option, answer.VoteId, answer.AcceptedAt);
+                break;
+            case VoteResult.Unconfirmed:
+                truth.Unconfirmed(index, option);
+                break;
+            case VoteResult.Refused:
+            case VoteResult.NotSent:
+                break;
+        }
+    }
+
+    private int AnotherOption(ref SplitMix64 random, int option) =>
+        ballot.Count < 2 ? option : (option + 1 + random.Next(ballot.Count - 1)) % ballot.Count;
+
+    private static async Task LaterMillisecondAsync(long answeredAt, CancellationToken abort)
+    {
+        while (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() <= answeredAt)
+        {
+            await Task.Delay(1, abort);
+        }
+    }
+}
+
+/// <summary>A small, fast, seedable random sequence (SplitMix64), one per voter, without allocation.</summary>
+internal struct SplitMix64(int seed, int stream)
+{
+    private ulong _state = ((ulong)(uint)seed << 32) | (uint)stream;
+
+    public ulong NextUInt64()
+    {
+        var z = _state += 0x9E3779B97F4A7C15;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EB;
+        return z ^ (z >> 31);
+    }
+
+    /// <summary>Uniform in [0, 1).</summary>
+    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+
+    /// <summary>Uniform in [0, <paramref name="count"/>).</summary>
+    public int Next(int count) => (int)(NextUInt64() % (ulong)count);
+}
