@@ -8,9 +8,12 @@ public sealed class AppProcess : IAsyncDisposable
 {
     private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
 
-    private AppProcess(ChildProcess process, int httpPort, int? siloPort)
+    private readonly Func<int, ChildProcess> _start;
+
+    private AppProcess(Func<int, ChildProcess> start, int httpPort, int? siloPort)
     {
-        Process = process;
+        _start = start;
+        Process = start(httpPort);
         HttpPort = httpPort;
         SiloPort = siloPort;
     }
@@ -31,14 +34,29 @@ public sealed class AppProcess : IAsyncDisposable
             ? parsed
             : (int?)null;
         var dll = TestDirectories.Application(folder, assembly);
-        var httpPort = FreePort.Next();
-        var environment = new Dictionary<string, string?>(settings)
+        return new AppProcess(
+            httpPort =>
+            {
+                var environment = new Dictionary<string, string?>(settings)
+                {
+                    ["DOTNET_ENVIRONMENT"] = "Production",
+                    ["Urls"] = $"http://127.0.0.1:{httpPort.ToString(CultureInfo.InvariantCulture)}",
+                };
+                return ChildProcess.Start(name, "dotnet", [dll], Path.Combine(logDirectory, name + ".log"), environment, Path.GetDirectoryName(dll));
+            },
+            FreePort.Next(),
+            siloPort);
+    }
+
+    /// <summary>Starts the same application again, with the same settings and ports, after it stopped or was killed.</summary>
+    public AppProcess StartAgain()
+    {
+        if (!Process.HasExited)
         {
-            ["DOTNET_ENVIRONMENT"] = "Production",
-            ["Urls"] = $"http://127.0.0.1:{httpPort.ToString(CultureInfo.InvariantCulture)}",
-        };
-        var process = ChildProcess.Start(name, "dotnet", [dll], Path.Combine(logDirectory, name + ".log"), environment, Path.GetDirectoryName(dll));
-        return new AppProcess(process, httpPort, siloPort);
+            throw new InvalidOperationException($"{Process.Name} still runs.");
+        }
+
+        return new AppProcess(_start, HttpPort, SiloPort);
     }
 
     /// <summary>Waits until <c>/health/ready</c> answers 200, or fails with the process's last output.</summary>

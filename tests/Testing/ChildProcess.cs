@@ -97,14 +97,8 @@ public sealed partial class ChildProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends a signal (e.g. 3, SIGQUIT, which makes PostgreSQL shut down at once, as if it crashed).</summary>
-    public void Signal(int signal)
-    {
-        if (!_process.HasExited)
-        {
-            _ = Kill(_process.Id, signal);
-        }
-    }
+    /// <summary>Sends <paramref name="signal"/> to any process; false when it could not (no such process).</summary>
+    public static bool Signal(int pid, int signal) => Kill(pid, signal) == 0;
 
     /// <summary><c>kill -9</c>: no chance to clean up.</summary>
     public void KillNow()

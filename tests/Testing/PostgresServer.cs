@@ -55,7 +55,7 @@ public sealed class PostgresServer : IAsyncDisposable
         return ConnectionString(name);
     }
 
-    /// <summary>Starts the server (again, after <see cref="KillAsync"/>) on the same port and data.</summary>
+    /// <summary>Starts the server (again, after <see cref="StopImmediatelyAsync"/>) on the same port and data.</summary>
     public async Task RestartAsync()
     {
         _process = ChildProcess.Start("postgres", RunAs(out var prefix), [.. prefix,
@@ -64,9 +64,11 @@ public sealed class PostgresServer : IAsyncDisposable
             "-p", Port.ToString(CultureInfo.InvariantCulture),
             "-k", _directory,
             "-c", "listen_addresses=127.0.0.1",
-            // Tests test the application, not PostgreSQL's durability: no fsync makes them much faster.
+            // Tests kill processes, never the machine: what PostgreSQL has written survives in the OS's cache, so
+            // skipping fsync keeps a commit durable here and makes the tests much faster. synchronous_commit stays
+            // on: with it off a commit is acknowledged before its WAL is even written, and an immediate shutdown
+            // loses it — which the fault tests would rightly report as lost votes.
             "-c", "fsync=off",
-            "-c", "synchronous_commit=off",
             "-c", "full_page_writes=off",
             "-c", "max_connections=200"],
             Path.Combine(_directory, "postgres.log"));
@@ -74,28 +76,17 @@ public sealed class PostgresServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Stops the server at once, as a crash would (SIGQUIT: PostgreSQL's "immediate" shutdown, which ends every backend
-    /// and recovers from its write-ahead log at the next start).
+    /// Stops the server at once, as a crash would: SIGQUIT to the postmaster, PostgreSQL's "immediate" shutdown,
+    /// which ends every backend without a checkpoint and recovers from the write-ahead log at the next start.
     /// </summary>
     public async Task StopImmediatelyAsync()
     {
         if (_process is { } process)
         {
-            process.Signal(3);
-            await process.Exited;
-            await process.DisposeAsync();
-            _process = null;
-            NpgsqlConnection.ClearAllPools();
-        }
-    }
-
-    /// <summary>Stops the server the hard way (SIGKILL on the postmaster).</summary>
-    public async Task KillAsync()
-    {
-        if (_process is { } process)
-        {
-            process.KillNow();
-            await process.Exited;
+            // Signal the postmaster itself: as root the child process is runuser, which does not pass SIGQUIT on.
+            var postmaster = int.Parse(File.ReadLines(Path.Combine(DataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture);
+            _ = ChildProcess.Signal(postmaster, 3);
+            await process.Exited.WaitAsync(TimeSpan.FromSeconds(30));
             await process.DisposeAsync();
             _process = null;
             NpgsqlConnection.ClearAllPools();
@@ -106,6 +97,12 @@ public sealed class PostgresServer : IAsyncDisposable
     {
         if (_process is { } process)
         {
+            // SIGINT, PostgreSQL's "fast" shutdown, to the postmaster itself (runuser may not pass signals on).
+            if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
+            {
+                _ = ChildProcess.Signal(int.Parse(File.ReadLines(Path.Combine(DataDirectory, "postmaster.pid")).First(), CultureInfo.InvariantCulture), 2);
+            }
+
             await process.StopAsync(TimeSpan.FromSeconds(10));
             await process.DisposeAsync();
         }

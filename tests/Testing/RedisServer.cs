@@ -7,7 +7,7 @@ namespace Voting.Testing;
 public sealed class RedisServer : IAsyncDisposable
 {
     private readonly string _directory;
-    private readonly string _appendFsync;
+    private string _appendFsync;
     private readonly string? _maxMemory;
     private ChildProcess? _process;
 
@@ -31,9 +31,13 @@ public sealed class RedisServer : IAsyncDisposable
         return server;
     }
 
-    /// <summary>Starts the server (again, after <see cref="KillAsync"/>), on the same port and data: what was on disk comes back.</summary>
-    public async Task RestartAsync()
+    /// <summary>
+    /// Starts the server (again, after <see cref="KillAsync"/>), on the same port and data: what was on disk comes back.
+    /// <paramref name="appendFsync"/> (<c>always</c>, <c>everysec</c>) changes the AOF's fsync policy from now on.
+    /// </summary>
+    public async Task RestartAsync(string? appendFsync = null)
     {
+        _appendFsync = appendFsync ?? _appendFsync;
         var arguments = new List<string>
         {
             "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -104,11 +108,13 @@ public sealed class RedisServer : IAsyncDisposable
                 await connection.GetDatabase().PingAsync();
                 return;
             }
-            catch (RedisConnectionException) when (watch.Elapsed < TimeSpan.FromSeconds(20) && _process is { HasExited: false })
+            catch (Exception e) when (e is RedisConnectionException or RedisServerException { Message: ['L', 'O', 'A', 'D', 'I', 'N', 'G', ..] }
+                                      && watch.Elapsed < TimeSpan.FromSeconds(20) && _process is { HasExited: false })
             {
+                // Not listening yet, or still loading its append-only file.
                 await Task.Delay(50);
             }
-            catch (RedisConnectionException e)
+            catch (Exception e) when (e is RedisConnectionException or RedisServerException)
             {
                 throw new InvalidOperationException($"redis-server on port {Port} did not start:\n{_process?.Tail()}", e);
             }

@@ -24,6 +24,7 @@ public sealed partial class VotingSchemaInitializer(NpgsqlDataSource dataSource,
             {
                 var applied = await VotingSchema.EnsureAsync(dataSource, stoppingToken);
                 LogSchemaReady(logger, applied);
+                await WarnIfCommitsAreNotDurableAsync(stoppingToken);
                 _lastError = null;
                 return;
             }
@@ -37,6 +38,20 @@ public sealed partial class VotingSchemaInitializer(NpgsqlDataSource dataSource,
         }
     }
 
+    /// <summary>
+    /// Drainers acknowledge a batch in Redis once PostgreSQL reported its commit. With <c>synchronous_commit = off</c>
+    /// PostgreSQL reports a commit before its WAL is written, and a crash right after loses votes that are already
+    /// acknowledged and gone from Redis.
+    /// </summary>
+    private async Task WarnIfCommitsAreNotDurableAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT current_setting('synchronous_commit')");
+        if (await command.ExecuteScalarAsync(cancellationToken) is "off")
+        {
+            LogCommitsNotDurable(logger);
+        }
+    }
+
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(_lastError is null ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("Schema: " + _lastError));
 
@@ -45,4 +60,7 @@ public sealed partial class VotingSchemaInitializer(NpgsqlDataSource dataSource,
 
     [LoggerMessage(2, LogLevel.Warning, "Votes schema could not be applied yet ({Error}); retrying in {Delay}")]
     private static partial void LogSchemaFailed(ILogger logger, string error, TimeSpan delay);
+
+    [LoggerMessage(3, LogLevel.Critical, "PostgreSQL runs with synchronous_commit = off: a PostgreSQL crash can lose votes that were committed and acknowledged. Set it to on (the default).")]
+    private static partial void LogCommitsNotDurable(ILogger logger);
 }
