@@ -255,4 +255,98 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
         var status = await fixture.Grains.GetGrain<IQueueDrainerGrain>(frontend.Id).GetStatusAsync();
         Assert.Equal(frontend.Id, status.FrontendId);
     }
+
+    [Fact]
+    public async Task ADrainedFrontEndIsRetiredAndComesBackWhenItRegistersAgain()
+    {
+        var frontend = NewFrontend();
+        var before = Ballots.Cast(Guid.NewGuid(), "a", 1);
+        await RegisterAsync(frontend);
+        await WaitUntilDrainedAsync(frontend, await frontend.AddAsync(before));
+        await WaitForVotesAsync(new Dictionary<Guid, Ballot> { [before.VoterId] = before });
+
+        var registry = fixture.Grains.GetFrontendRegistry();
+        var running = await registry.RetireAsync(frontend.Id, force: false);
+        Assert.Equal(RetirementOutcome.StillRunning, running.Outcome);
+        Assert.Contains("still runs", running.Detail, StringComparison.Ordinal);
+
+        var retired = await RetireOnceStoppedAsync(frontend.Id);
+        Assert.Equal(RetirementOutcome.Retired, retired.Outcome);
+        Assert.Equal(0, retired.Waiting);
+        Assert.DoesNotContain(await registry.GetFrontendsAsync(), f => f.FrontendId == frontend.Id);
+
+        // Revival (as after a silo died) does not bring a retired front end's drainer back...
+        await registry.ReviveDrainersAsync();
+        var waiting = Ballots.Cast(Guid.NewGuid(), "b", 2);
+        var entry = await frontend.AddAsync(waiting);
+        await Task.Delay(TimeSpan.FromMilliseconds(500)); // 25 poll intervals of a running drainer
+        Assert.NotEqual((string?)entry, (await frontend.Redis.StreamGroupInfoAsync(frontend.StreamKey)).Single().LastDeliveredId);
+
+        // ...a registration does, and the votes that waited meanwhile are counted.
+        await RegisterAsync(frontend);
+        await WaitUntilDrainedAsync(frontend, entry);
+        await WaitForVotesAsync(new Dictionary<Guid, Ballot> { [waiting.VoterId] = waiting });
+        Assert.Equal(RetirementOutcome.NotRegistered, (await registry.RetireAsync("fe-never-registered", force: false)).Outcome);
+    }
+
+    [Fact]
+    public async Task AFrontEndWithVotesWaitingIsNotRetiredUnlessForced()
+    {
+        var frontend = NewFrontend();
+        await RegisterAsync(frontend);
+        await WaitUntilDrainedAsync(frontend, await frontend.AddAsync(Ballots.Cast(Guid.NewGuid(), "a", 1)));
+
+        // A vote added and read by another consumer in one step (a batch some drainer is committing), so the drainer
+        // cannot have drained it when retirement is asked for: it stays pending until that consumer is presumed dead.
+        var inFlight = Ballots.Cast(Guid.NewGuid(), "b", 2);
+        var fields = VoteStreamEntry.Encode(inFlight, frontend.Id).SelectMany(f => new[] { f.Name, f.Value }).ToArray();
+        await frontend.Redis.ScriptEvaluateAsync(
+            """
+            local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV))
+            redis.call('XREADGROUP', 'GROUP', 'drainers', 'another-drainer', 'COUNT', 1, 'STREAMS', KEYS[1], '>')
+            return id
+            """,
+            [frontend.StreamKey], fields);
+
+        var registry = fixture.Grains.GetFrontendRegistry();
+        var refused = await RetireOnceStoppedAsync(frontend.Id);
+        Assert.Equal(RetirementOutcome.VotesWaiting, refused.Outcome);
+        Assert.Equal(1, refused.Waiting);
+        Assert.Contains("1 votes wait", refused.Detail, StringComparison.Ordinal);
+        Assert.Contains(await registry.GetFrontendsAsync(), f => f.FrontendId == frontend.Id);
+
+        var forced = await registry.RetireAsync(frontend.Id, force: true);
+        Assert.Equal(RetirementOutcome.Retired, forced.Outcome);
+        Assert.Contains("1 waiting votes are abandoned", forced.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(await registry.GetFrontendsAsync(), f => f.FrontendId == frontend.Id);
+    }
+
+    [Fact]
+    public async Task AFrontEndWhoseRedisCannotBeReadIsRetiredOnlyWhenForced()
+    {
+        // Nothing listens on port 1: the drainer keeps failing to reach this front end's Redis.
+        var gone = new FrontendInfo("fe-" + Guid.NewGuid().ToString("N")[..8], "127.0.0.1:1", "votes");
+        var registry = fixture.Grains.GetFrontendRegistry();
+        await registry.RegisterAsync(gone);
+
+        var refused = await RetireOnceStoppedAsync(gone.FrontendId);
+        Assert.Equal(RetirementOutcome.RedisUnreachable, refused.Outcome);
+        Assert.Contains(await registry.GetFrontendsAsync(), f => f.FrontendId == gone.FrontendId);
+
+        var forced = await registry.RetireAsync(gone.FrontendId, force: true);
+        Assert.Equal(RetirementOutcome.Retired, forced.Outcome);
+        Assert.Equal(-1, forced.Waiting);
+        Assert.DoesNotContain(await registry.GetFrontendsAsync(), f => f.FrontendId == gone.FrontendId);
+    }
+
+    /// <summary>Asks to retire the front end until it no longer counts as running (it stopped registering).</summary>
+    private async Task<FrontendRetirement> RetireOnceStoppedAsync(string frontendId)
+    {
+        FrontendRetirement? answer = null;
+        await Poll.UntilAsync(
+            async () => (answer = await fixture.Grains.GetFrontendRegistry().RetireAsync(frontendId, force: false)).Outcome != RetirementOutcome.StillRunning,
+            Timeout,
+            $"{frontendId} still counts as running");
+        return answer!;
+    }
 }

@@ -44,6 +44,7 @@ public sealed class WorkerClusterFixture : IAsyncLifetime
         var builder = new TestClusterBuilder(2);
         builder.Properties["Postgres:ConnectionString"] = connectionString;
         builder.Properties["Draining:PollInterval"] = "00:00:00.020";
+        builder.Properties["Registry:RunningWindow"] = "00:00:01";
         builder.Properties["Draining:MinRetryDelay"] = "00:00:00.050";
         builder.Properties["Draining:MaxRetryDelay"] = "00:00:00.500";
         builder.Properties["Draining:ShardCount"] = ShardCount.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -217,6 +217,29 @@ public sealed class EndToEndTests(VotingSystemFixture system)
     }
 
     [Fact]
+    public async Task TheWorkerSiloListsTheFrontEndsAndRefusesToRetireOneThatRuns()
+    {
+        using var http = new HttpClient { BaseAddress = system.Worker.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        var frontends = await Browser.JsonAsync(await http.GetAsync("/api/frontends"));
+        Assert.Contains(frontends.EnumerateArray(), f => f.GetProperty("frontendId").GetString() == "frontend01");
+
+        using var unknown = await http.DeleteAsync("/api/frontends/frontend99");
+        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Contains("No front end 'frontend99' is registered", (await Browser.JsonAsync(unknown)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        using var badFlag = await http.DeleteAsync("/api/frontends/frontend01?force=maybe");
+        Assert.Equal(HttpStatusCode.BadRequest, badFlag.StatusCode);
+        Assert.Contains("force must be true or false", (await Browser.JsonAsync(badFlag)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        // frontend01 runs and registers itself every 30 s: retiring it would not stick, and the answer says why.
+        using var running = await http.DeleteAsync("/api/frontends/frontend01");
+        Assert.Equal(HttpStatusCode.Conflict, running.StatusCode);
+        Assert.Contains("still runs", (await Browser.JsonAsync(running)).GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Contains((await Browser.JsonAsync(await http.GetAsync("/api/frontends"))).EnumerateArray(), f => f.GetProperty("frontendId").GetString() == "frontend01");
+        Assert.Contains(frontends.EnumerateArray(), f => f.GetProperty("frontendId").GetString() == "frontend01");
+    }
+
+    [Fact]
     public async Task FrontEndsAndWorkersExposeTheirMetricsForPrometheus()
     {
         using var browser = new Browser();

@@ -14,6 +14,14 @@ public interface IFrontendRegistryGrain : IGrainWithIntegerKey
     [Alias("GetFrontends")]
     Task<FrontendInfo[]> GetFrontendsAsync();
 
+    /// <summary>
+    /// Forgets a front end that is gone for good, once every vote in its stream is committed: its drainer stops and
+    /// is not revived. A front end that still runs registers itself again within its registration interval.
+    /// <paramref name="force"/> retires it even with votes waiting or its Redis unreachable; those votes are never counted.
+    /// </summary>
+    [Alias("Retire")]
+    Task<FrontendRetirement> RetireAsync(string frontendId, bool force);
+
     /// <summary>Makes sure every registered front end's drainer runs (after a silo died, for instance).</summary>
     [Alias("ReviveDrainers")]
     Task ReviveDrainersAsync();
@@ -25,6 +33,34 @@ public static class FrontendRegistry
     public static IFrontendRegistryGrain GetFrontendRegistry(this IGrainFactory grains) =>
         grains.GetGrain<IFrontendRegistryGrain>(0);
 }
+
+/// <summary>What became of a request to retire a front end.</summary>
+public enum RetirementOutcome
+{
+    /// <summary>The front end is forgotten and its drainer stopped.</summary>
+    Retired,
+
+    /// <summary>No front end with that id is registered.</summary>
+    NotRegistered,
+
+    /// <summary>Votes still wait in the front end's stream; nothing changed.</summary>
+    VotesWaiting,
+
+    /// <summary>The front end's Redis cannot be read, so whether votes wait is unknown; nothing changed.</summary>
+    RedisUnreachable,
+
+    /// <summary>The front end registered itself recently: it still runs, and would register again; nothing changed.</summary>
+    StillRunning,
+}
+
+/// <param name="Outcome">What happened.</param>
+/// <param name="Detail">A sentence for an operator: why, and what to do next.</param>
+/// <param name="Waiting">Votes waiting in the stream when it was read (-1: not read).</param>
+[GenerateSerializer, Immutable, Alias("Voting.FrontendRetirement")]
+public sealed record FrontendRetirement(
+    [property: Id(0)] RetirementOutcome Outcome,
+    [property: Id(1)] string Detail,
+    [property: Id(2)] long Waiting);
 
 /// <summary>A front end and where its vote stream lives.</summary>
 /// <param name="FrontendId">The front end's id, e.g. <c>frontend01</c>.</param>

@@ -13,7 +13,28 @@ public interface IQueueDrainerGrain : IGrainWithStringKey
 
     [Alias("GetStatus")]
     Task<DrainerStatus> GetStatusAsync();
+
+    /// <summary>
+    /// Stops draining for good if nothing waits in the stream: the backlog is read from Redis now, and any vote
+    /// waiting or pending keeps the drainer running. <paramref name="force"/> stops it anyway (waiting votes are
+    /// abandoned in Redis, never counted). Returns whether it stopped and the backlog it saw; a Redis that cannot be
+    /// read keeps the drainer running unless forced.
+    /// </summary>
+    [Alias("Retire")]
+    Task<DrainerRetirement> RetireAsync(bool force);
 }
+
+/// <summary>The outcome of <see cref="IQueueDrainerGrain.RetireAsync"/>.</summary>
+/// <param name="Stopped">The drainer stopped and will not start again unless the front end registers again.</param>
+/// <param name="Waiting">Votes in the stream not yet committed, as read at the time (-1: Redis could not be read).</param>
+/// <param name="Pending">Of those, votes delivered to a drainer and not yet acknowledged (-1: not read).</param>
+/// <param name="Problem">Why Redis could not be read, if it could not.</param>
+[GenerateSerializer, Immutable, Alias("Voting.DrainerRetirement")]
+public sealed record DrainerRetirement(
+    [property: Id(0)] bool Stopped,
+    [property: Id(1)] long Waiting,
+    [property: Id(2)] long Pending,
+    [property: Id(3)] string? Problem);
 
 /// <summary>
 /// What a drainer has done since its activation (on <see cref="Silo"/>, at <see cref="ActivatedAt"/>), and how far

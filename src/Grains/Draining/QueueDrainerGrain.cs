@@ -89,6 +89,41 @@ public sealed partial class QueueDrainerGrain(
         return Task.CompletedTask;
     }
 
+    public async Task<DrainerRetirement> RetireAsync(bool force)
+    {
+        var frontend = _frontend;
+        StreamBacklog backlog;
+        try
+        {
+            // Read now, not the last measurement: a vote added since then must keep the drainer running. A commit
+            // in flight (this call interleaves with the timer) shows as pending and keeps it running too.
+            backlog = frontend is null
+                ? default
+                : await StreamBacklog.ReadAsync(await redisConnections.GetDatabaseAsync(frontend.RedisEndpoint), frontend.StreamKey);
+        }
+        catch (Exception e) when (e is RedisException or RedisTimeoutException)
+        {
+            if (!force)
+            {
+                return new DrainerRetirement(false, -1, -1, e.Message);
+            }
+
+            backlog = new StreamBacklog(-1, -1, null);
+        }
+
+        if (backlog.Waiting != 0 && !force)
+        {
+            return new DrainerRetirement(false, backlog.Waiting, backlog.Pending, null);
+        }
+
+        _timer?.Dispose();
+        _timer = null;
+        _frontend = null;
+        LogRetired(logger, this.GetPrimaryKeyString(), backlog.Waiting, force);
+        DeactivateOnIdle();
+        return new DrainerRetirement(true, backlog.Waiting, backlog.Pending, null);
+    }
+
     public Task<DrainerStatus> GetStatusAsync() => Task.FromResult(new DrainerStatus(
         this.GetPrimaryKeyString(), RuntimeIdentity, _entriesRead, _votesWritten, _batchesCommitted, _lastCommitAt, _lastError, _activatedAt, _firstCommitAt,
         _backlog.Waiting, _backlog.Pending, _backlog.OldestWaitingSince, _drainRate, _backlogReadAt));
@@ -340,6 +375,9 @@ public sealed partial class QueueDrainerGrain(
 
     [LoggerMessage(5, LogLevel.Information, "Front end {FrontendId}: took over {Count} pending entries")]
     private static partial void LogClaimed(ILogger logger, string frontendId, int count);
+
+    [LoggerMessage(7, LogLevel.Warning, "Front end {FrontendId} retired: its drainer stopped with {Waiting} votes waiting (-1: unknown; forced: {Forced})")]
+    private static partial void LogRetired(ILogger logger, string frontendId, long waiting, bool forced);
 
     [LoggerMessage(6, LogLevel.Error, "Front end {FrontendId}: {Count} stream entries are not votes; moved to {DeadLetterStream}")]
     private static partial void LogMalformed(ILogger logger, string frontendId, int count, string deadLetterStream);

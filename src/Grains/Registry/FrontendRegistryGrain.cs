@@ -10,9 +10,13 @@ namespace Voting.Grains.Registry;
 public sealed partial class FrontendRegistryGrain(
     [PersistentState("frontends", RegistryOptions.StorageName)] IPersistentState<RegistryState> state,
     IOptions<RegistryOptions> options,
+    TimeProvider timeProvider,
     ILogger<FrontendRegistryGrain> logger) : Grain, IFrontendRegistryGrain, IRemindable
 {
     private const string ReviveReminder = "revive-drainers";
+
+    // When each front end last registered with this activation (front ends register again every 30 s).
+    private readonly Dictionary<string, DateTimeOffset> _lastRegisteredAt = new(StringComparer.Ordinal);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -33,7 +37,48 @@ public sealed partial class FrontendRegistryGrain(
             LogRegistered(logger, frontend.FrontendId, frontend.RedisEndpoint, frontend.StreamKey);
         }
 
+        _lastRegisteredAt[frontend.FrontendId] = timeProvider.GetUtcNow();
+
         await GrainFactory.GetGrain<IQueueDrainerGrain>(frontend.FrontendId).EnsureRunningAsync(frontend);
+    }
+
+    public async Task<FrontendRetirement> RetireAsync(string frontendId, bool force)
+    {
+        if (!state.State.Frontends.ContainsKey(frontendId))
+        {
+            return new FrontendRetirement(RetirementOutcome.NotRegistered, $"No front end '{frontendId}' is registered.", -1);
+        }
+
+        if (!force && _lastRegisteredAt.TryGetValue(frontendId, out var seen)
+            && timeProvider.GetUtcNow() - seen is var since && since < options.Value.RunningWindow)
+        {
+            return new FrontendRetirement(RetirementOutcome.StillRunning,
+                $"Front end '{frontendId}' registered itself {since.TotalSeconds:F0} s ago, so it still runs and would register again. Stop it first, then retire it.", -1);
+        }
+
+        // The drainer decides: only it can read the stream and stop in one step. This grain is not reentrant, so no
+        // registration or revival of the drainer can come in between.
+        var drainer = await GrainFactory.GetGrain<IQueueDrainerGrain>(frontendId).RetireAsync(force);
+        if (!drainer.Stopped)
+        {
+            return drainer.Problem is { } problem
+                ? new FrontendRetirement(RetirementOutcome.RedisUnreachable,
+                    $"Front end '{frontendId}' is still registered: its Redis cannot be read ({problem}), so votes may wait there. Retire it with force to abandon them.", -1)
+                : new FrontendRetirement(RetirementOutcome.VotesWaiting,
+                    $"Front end '{frontendId}' is still registered: {drainer.Waiting} votes wait in its stream ({drainer.Pending} being committed). Stop the front end, let its drainer catch up, and retire it again.", drainer.Waiting);
+        }
+
+        state.State.Frontends.Remove(frontendId);
+        _lastRegisteredAt.Remove(frontendId);
+        await state.WriteStateAsync();
+        LogRetired(logger, frontendId, drainer.Waiting);
+        var abandoned = drainer.Waiting switch
+        {
+            0 => "no votes were waiting",
+            < 0 => "its Redis could not be read: votes waiting there, if any, are abandoned",
+            _ => $"{drainer.Waiting} waiting votes are abandoned",
+        };
+        return new FrontendRetirement(RetirementOutcome.Retired, $"Front end '{frontendId}' is retired; {abandoned}.", drainer.Waiting);
     }
 
     public Task<FrontendInfo[]> GetFrontendsAsync() =>
@@ -59,6 +104,9 @@ public sealed partial class FrontendRegistryGrain(
     [LoggerMessage(1, LogLevel.Information, "Front end {FrontendId} registered: Redis {RedisEndpoint}, stream {StreamKey}")]
     private static partial void LogRegistered(ILogger logger, string frontendId, string redisEndpoint, string streamKey);
 
+    [LoggerMessage(3, LogLevel.Warning, "Front end {FrontendId} retired with {Waiting} votes waiting (-1: unknown)")]
+    private static partial void LogRetired(ILogger logger, string frontendId, long waiting);
+
     [LoggerMessage(2, LogLevel.Warning, "{Failed} of {Total} drainers could not be started; retrying at the next reminder")]
     private static partial void LogReviveFailed(ILogger logger, Exception exception, int failed, int total);
 }
@@ -81,4 +129,10 @@ public sealed class RegistryOptions
 
     /// <summary>How often the reminder makes sure every drainer runs (Orleans' minimum is one minute).</summary>
     public TimeSpan ReviveInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// A front end that registered within this window still runs (front ends register every 30 s), and is only
+    /// retired when forced.
+    /// </summary>
+    public TimeSpan RunningWindow { get; set; } = TimeSpan.FromSeconds(75);
 }

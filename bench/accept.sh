@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The accept path: wrk posting JSON votes to one front end, next to a bare Kestrel + XADD application (the floor any
+# front end must pay per vote) on the same Redis, in alternating rounds so that both see the same machine.
+# Run by ./voting bench accept against what ./voting up started. Stop the worker silos first if the front end
+# should have the cores to itself (the script says whether any runs).
+#
+#   BENCH_CONNECTIONS (64)  wrk connections for the throughput rounds
+#   BENCH_SECONDS (15)      length of each round
+#   BENCH_ROUNDS (2)        rounds per application
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DATA="${VOTING_DATA:-$ROOT/.voting}"
+RUN="$DATA/run"
+FRONTEND_URL="http://127.0.0.1:$(( ${VOTING_WEB_HTTP_BASE:-8080} + 1 ))"
+REDIS_PORT=$(( ${VOTING_REDIS_BASE:-6380} + 1 ))
+BASELINE_PORT="${BENCH_BASELINE_PORT:-8099}"
+CONNECTIONS="${BENCH_CONNECTIONS:-64}"
+SECONDS_PER_ROUND="${BENCH_SECONDS:-15}"
+ROUNDS="${BENCH_ROUNDS:-2}"
+CONFIGURATION="${VOTING_CONFIGURATION:-Release}"
+
+die() { printf 'bench accept: %s\n' "$*" >&2; exit 1; }
+command -v wrk >/dev/null || die "wrk is needed (apt-get install -y wrk)"
+curl -fsS -o /dev/null "$FRONTEND_URL/health/live" || die "frontend01 does not answer at $FRONTEND_URL: start with ./voting up --detach"
+for pidfile in "$RUN"/worker*.pid; do
+  [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && echo "Note: $(basename "$pidfile" .pid) runs and drains while the front end is measured."
+done
+
+curl -s -o /dev/null "http://127.0.0.1:$BASELINE_PORT/" && die "port $BASELINE_PORT is taken (BENCH_BASELINE_PORT picks another)"
+dotnet build "$ROOT/bench/AcceptBaseline" -c "$CONFIGURATION" -nologo -v quiet >/dev/null || die "the baseline does not build"
+dotnet "$ROOT/bench/AcceptBaseline/bin/$CONFIGURATION/net10.0/Voting.Bench.AcceptBaseline.dll" \
+  --urls "http://127.0.0.1:$BASELINE_PORT" --Redis "127.0.0.1:$REDIS_PORT" >"$DATA/logs/bench-baseline.log" 2>&1 &
+baseline=$!
+trap 'kill $baseline 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  curl -fsS -o /dev/null -X POST "http://127.0.0.1:$BASELINE_PORT/api/votes" 2>/dev/null && break
+  kill -0 "$baseline" 2>/dev/null || die "the baseline exited; see $DATA/logs/bench-baseline.log"
+  sleep 0.2
+done
+
+VOTER_COOKIE=$(curl -fsS -c - -o /dev/null "$FRONTEND_URL/" | awk '$6 == "voter_id" { print "voter_id=" $7 }')
+[ -n "$VOTER_COOKIE" ] || die "frontend01 issued no voter cookie"
+export VOTER_COOKIE
+
+round() { # name url connections seconds [delay ms]: prints "name req/s p50 p99 non-2xx"
+  local out
+  out=$(VOTE_DELAY_MS="${5:-0}" wrk -t1 -c"$3" -d"$4"s --latency -s "$ROOT/bench/vote.lua" "$2")
+  printf '%-10s %9.0f req/s   p50 %8s   p99 %8s   non-2xx %s\n' "$1" \
+    "$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")" \
+    "$(awk '$1 == "50%" { print $2 }' <<<"$out")" "$(awk '$1 == "99%" { print $2 }' <<<"$out")" \
+    "$(awk '/Non-2xx/ { print $5 }' <<<"$out" | grep . || echo 0)"
+}
+
+echo "Warming up both applications (10 s each)..."
+round warm-up "http://127.0.0.1:$BASELINE_PORT" "$CONNECTIONS" 10 >/dev/null
+round warm-up "$FRONTEND_URL" "$CONNECTIONS" 10 >/dev/null
+
+echo "Throughput, wrk -t1 -c$CONNECTIONS -d${SECONDS_PER_ROUND}s, POST /api/votes:"
+for r in $(seq "$ROUNDS"); do
+  round baseline "http://127.0.0.1:$BASELINE_PORT" "$CONNECTIONS" "$SECONDS_PER_ROUND"
+  round frontend "$FRONTEND_URL" "$CONNECTIONS" "$SECONDS_PER_ROUND"
+done
+
+# Paced: 32 connections, each waiting 3 ms between requests, is a third to a half of what the front end takes here.
+echo "Latency at a paced load, wrk -t1 -c32, 3 ms between requests per connection:"
+for r in $(seq "$ROUNDS"); do
+  round baseline "http://127.0.0.1:$BASELINE_PORT" 32 "$SECONDS_PER_ROUND" 3
+  round frontend "$FRONTEND_URL" 32 "$SECONDS_PER_ROUND" 3
+done
