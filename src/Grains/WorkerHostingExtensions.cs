@@ -27,6 +27,7 @@ public static class WorkerHostingExtensions
             .ValidateOnStart();
         services.AddOptions<RegistryOptions>().BindConfiguration(RegistryOptions.SectionName)
             .Validate(o => o.ReviveInterval >= TimeSpan.FromMinutes(1), "Registry:ReviveInterval must be at least one minute (a reminder's minimum period).")
+            .Validate(o => o.RunningWindow > TimeSpan.Zero, "Registry:RunningWindow must be positive (longer than the front ends' registration interval).")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<RedisConnections>();

@@ -15,11 +15,20 @@ public sealed partial class FrontendRegistryGrain(
 {
     private const string ReviveReminder = "revive-drainers";
 
-    // When each front end last registered with this activation (front ends register again every 30 s).
+    // When each front end last registered with this activation (front ends register again every 30 s), or when this
+    // activation started, whichever is later.
     private readonly Dictionary<string, DateTimeOffset> _lastRegisteredAt = new(StringComparer.Ordinal);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // A new activation has not heard from anybody yet: every known front end counts as just registered until it
+        // has had a full window to register with this activation (and has not).
+        var now = timeProvider.GetUtcNow();
+        foreach (var frontendId in state.State.Frontends.Keys)
+        {
+            _lastRegisteredAt[frontendId] = now;
+        }
+
         await this.RegisterOrUpdateReminder(ReviveReminder, options.Value.ReviveInterval, options.Value.ReviveInterval, cancellationToken);
         await ReviveDrainersAsync();
     }
@@ -53,7 +62,7 @@ public sealed partial class FrontendRegistryGrain(
             && timeProvider.GetUtcNow() - seen is var since && since < options.Value.RunningWindow)
         {
             return new FrontendRetirement(RetirementOutcome.StillRunning,
-                $"Front end '{frontendId}' registered itself {since.TotalSeconds:F0} s ago, so it still runs and would register again. Stop it first, then retire it.", -1);
+                $"Front end '{frontendId}' may still run: it registered itself (or the registry started) {since.TotalSeconds:F0} s ago, and a running front end registers again every 30 s. Stop it, then retire it after {options.Value.RunningWindow.TotalSeconds:F0} s.", -1);
         }
 
         // The drainer decides: only it can read the stream and stop in one step. This grain is not reentrant, so no
