@@ -1,3 +1,4 @@
+using Orleans.Core.Internal;
 using StackExchange.Redis;
 using Voting.Storage.Streams;
 using Voting.Testing;
@@ -295,18 +296,7 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
         var frontend = NewFrontend();
         await RegisterAsync(frontend);
         await WaitUntilDrainedAsync(frontend, await frontend.AddAsync(Ballots.Cast(Guid.NewGuid(), "a", 1)));
-
-        // A vote added and read by another consumer in one step (a batch some drainer is committing), so the drainer
-        // cannot have drained it when retirement is asked for: it stays pending until that consumer is presumed dead.
-        var inFlight = Ballots.Cast(Guid.NewGuid(), "b", 2);
-        var fields = VoteStreamEntry.Encode(inFlight, frontend.Id).SelectMany(f => new[] { f.Name, f.Value }).ToArray();
-        await frontend.Redis.ScriptEvaluateAsync(
-            """
-            local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV))
-            redis.call('XREADGROUP', 'GROUP', 'drainers', 'another-drainer', 'COUNT', 1, 'STREAMS', KEYS[1], '>')
-            return id
-            """,
-            [frontend.StreamKey], fields);
+        await AddVoteInFlightAsync(frontend);
 
         var registry = fixture.Grains.GetFrontendRegistry();
         var refused = await RetireOnceStoppedAsync(frontend.Id);
@@ -319,6 +309,24 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
         Assert.Equal(RetirementOutcome.Retired, forced.Outcome);
         Assert.Contains("1 waiting votes are abandoned", forced.Detail, StringComparison.Ordinal);
         Assert.DoesNotContain(await registry.GetFrontendsAsync(), f => f.FrontendId == frontend.Id);
+    }
+
+    [Fact]
+    public async Task ADrainerActivatedByTheRetirementItselfStillReadsTheStream()
+    {
+        var frontend = NewFrontend();
+        await RegisterAsync(frontend);
+        await WaitUntilDrainedAsync(frontend, await frontend.AddAsync(Ballots.Cast(Guid.NewGuid(), "a", 1)));
+        await AddVoteInFlightAsync(frontend);
+
+        // As after the silo that hosted the drainer died, before anything revived it: the activation that answers the
+        // retirement has never been told which stream it drains.
+        await fixture.Grains.GetGrain<IQueueDrainerGrain>(frontend.Id).AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+
+        var refused = await RetireOnceStoppedAsync(frontend.Id);
+        Assert.Equal(RetirementOutcome.VotesWaiting, refused.Outcome);
+        Assert.Equal(1, refused.Waiting);
+        Assert.Contains(await fixture.Grains.GetFrontendRegistry().GetFrontendsAsync(), f => f.FrontendId == frontend.Id);
     }
 
     [Fact]
@@ -337,6 +345,23 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
         Assert.Equal(RetirementOutcome.Retired, forced.Outcome);
         Assert.Equal(-1, forced.Waiting);
         Assert.DoesNotContain(await registry.GetFrontendsAsync(), f => f.FrontendId == gone.FrontendId);
+    }
+
+    /// <summary>
+    /// A vote added and read by another consumer in one step (a batch some drainer is committing), so the drainer
+    /// cannot have drained it: it stays pending until that consumer is presumed dead (30 s).
+    /// </summary>
+    private static async Task AddVoteInFlightAsync(FakeFrontend frontend)
+    {
+        var inFlight = Ballots.Cast(Guid.NewGuid(), "b", 2);
+        var fields = VoteStreamEntry.Encode(inFlight, frontend.Id).SelectMany(f => new[] { f.Name, f.Value }).ToArray();
+        await frontend.Redis.ScriptEvaluateAsync(
+            """
+            local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV))
+            redis.call('XREADGROUP', 'GROUP', 'drainers', 'another-drainer', 'COUNT', 1, 'STREAMS', KEYS[1], '>')
+            return id
+            """,
+            [frontend.StreamKey], fields);
     }
 
     /// <summary>Asks to retire the front end until it no longer counts as running (it stopped registering).</summary>

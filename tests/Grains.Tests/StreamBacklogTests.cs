@@ -36,6 +36,19 @@ public sealed class StreamBacklogTests(WorkerClusterFixture fixture)
     }
 
     [Fact]
+    public async Task AStreamWithoutAGroupCountsEveryEntryAndAMissingStreamNothing()
+    {
+        Assert.Equal(default, await StreamBacklog.ReadAsync(_redis, _stream));
+
+        var first = await _redis.StreamAddAsync(_stream, "n", 1);
+        await _redis.StreamAddAsync(_stream, "n", 2);
+        var backlog = await StreamBacklog.ReadAsync(_redis, _stream);
+        Assert.Equal(2, backlog.Waiting);
+        Assert.Equal(0, backlog.Pending);
+        Assert.Equal(MillisecondsOf(first), backlog.OldestWaitingSince?.ToUnixTimeMilliseconds());
+    }
+
+    [Fact]
     public async Task ADrainerThatCaughtUpReportsNoBacklogAndItsRate()
     {
         var frontend = new FakeFrontend(_redis, fixture.Redis.Endpoint);

@@ -15,13 +15,14 @@ public interface IQueueDrainerGrain : IGrainWithStringKey
     Task<DrainerStatus> GetStatusAsync();
 
     /// <summary>
-    /// Stops draining for good if nothing waits in the stream: the backlog is read from Redis now, and any vote
+    /// Stops draining for good if nothing waits in <paramref name="frontend"/>'s stream (given by the registry, so that
+    /// a drainer activated by this very call reads the right stream): the backlog is read from Redis now, and any vote
     /// waiting or pending keeps the drainer running. <paramref name="force"/> stops it anyway (waiting votes are
     /// abandoned in Redis, never counted). Returns whether it stopped and the backlog it saw; a Redis that cannot be
     /// read keeps the drainer running unless forced.
     /// </summary>
     [Alias("Retire")]
-    Task<DrainerRetirement> RetireAsync(bool force);
+    Task<DrainerRetirement> RetireAsync(FrontendInfo frontend, bool force);
 }
 
 /// <summary>The outcome of <see cref="IQueueDrainerGrain.RetireAsync"/>.</summary>

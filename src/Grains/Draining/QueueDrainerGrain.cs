@@ -89,17 +89,14 @@ public sealed partial class QueueDrainerGrain(
         return Task.CompletedTask;
     }
 
-    public async Task<DrainerRetirement> RetireAsync(bool force)
+    public async Task<DrainerRetirement> RetireAsync(FrontendInfo frontend, bool force)
     {
-        var frontend = _frontend;
         StreamBacklog backlog;
         try
         {
             // Read now, not the last measurement: a vote added since then must keep the drainer running. A commit
             // in flight (this call interleaves with the timer) shows as pending and keeps it running too.
-            backlog = frontend is null
-                ? default
-                : await StreamBacklog.ReadAsync(await redisConnections.GetDatabaseAsync(frontend.RedisEndpoint), frontend.StreamKey);
+            backlog = await StreamBacklog.ReadAsync(await redisConnections.GetDatabaseAsync(frontend.RedisEndpoint), frontend.StreamKey);
         }
         catch (Exception e) when (e is RedisException or RedisTimeoutException)
         {

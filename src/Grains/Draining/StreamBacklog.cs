@@ -11,7 +11,16 @@ internal readonly record struct StreamBacklog(long Waiting, long Pending, DateTi
 {
     public static async Task<StreamBacklog> ReadAsync(IDatabase database, RedisKey stream)
     {
-        var group = (await database.StreamGroupInfoAsync(stream)).FirstOrDefault(g => g.Name == VoteStreamEntry.ConsumerGroup);
+        StreamGroupInfo group;
+        try
+        {
+            group = (await database.StreamGroupInfoAsync(stream)).FirstOrDefault(g => g.Name == VoteStreamEntry.ConsumerGroup);
+        }
+        catch (RedisServerException e) when (e.Message.StartsWith("ERR no such key", StringComparison.Ordinal))
+        {
+            return default; // No stream: no vote was ever taken, nothing waits.
+        }
+
         var pending = group.PendingMessageCount;
         // Undelivered entries come after the group's last delivered one. Their number is Redis's lag when Redis is
         // right, but Redis 7.0 lets a group's read counter drift (a lag of 100,000 was seen on a stream of 37

@@ -53,7 +53,7 @@ public sealed partial class FrontendRegistryGrain(
 
     public async Task<FrontendRetirement> RetireAsync(string frontendId, bool force)
     {
-        if (!state.State.Frontends.ContainsKey(frontendId))
+        if (!state.State.Frontends.TryGetValue(frontendId, out var frontend))
         {
             return new FrontendRetirement(RetirementOutcome.NotRegistered, $"No front end '{frontendId}' is registered.", -1);
         }
@@ -67,7 +67,7 @@ public sealed partial class FrontendRegistryGrain(
 
         // The drainer decides: only it can read the stream and stop in one step. This grain is not reentrant, so no
         // registration or revival of the drainer can come in between.
-        var drainer = await GrainFactory.GetGrain<IQueueDrainerGrain>(frontendId).RetireAsync(force);
+        var drainer = await GrainFactory.GetGrain<IQueueDrainerGrain>(frontendId).RetireAsync(frontend, force);
         if (!drainer.Stopped)
         {
             return drainer.Problem is { } problem
