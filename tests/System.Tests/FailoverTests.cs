@@ -29,7 +29,7 @@ public sealed class FailoverFixture : IAsyncLifetime
         var redis = Own(await RedisServer.StartAsync());
         Postgres = Own(await postgres);
         var connectionString = await Postgres.CreateDatabaseAsync("voting");
-        Database = NpgsqlDataSource.Create(connectionString);
+        Database = Own(NpgsqlDataSource.Create(connectionString));
         var apps = new VotingApps(connectionString, TestDirectories.Create("failover"));
 
         var first = Own(apps.StartWorker("worker01"));
@@ -40,15 +40,8 @@ public sealed class FailoverFixture : IAsyncLifetime
         Workers = [first, second];
     }
 
-    public async Task DisposeAsync()
-    {
-        if (Database is not null)
-        {
-            await Database.DisposeAsync();
-        }
-
-        await _owned.DisposeAsync();
-    }
+    // In reverse order: the applications, then the data source, then the servers.
+    public async Task DisposeAsync() => await _owned.DisposeAsync();
 
     private T Own<T>(T resource)
         where T : IAsyncDisposable => _owned.Own(resource);

@@ -39,7 +39,7 @@ public sealed class VotingSystemFixture : IAsyncLifetime
         Postgres = Own(await postgres);
         var redisServers = (await Task.WhenAll(redis)).Select(Own).ToArray();
         var connectionString = await Postgres.CreateDatabaseAsync("voting");
-        Database = NpgsqlDataSource.Create(connectionString);
+        Database = Own(NpgsqlDataSource.Create(connectionString));
         Apps = new VotingApps(connectionString, _logs);
 
         Worker = Own(Apps.StartWorker("worker01"));
@@ -51,15 +51,8 @@ public sealed class VotingSystemFixture : IAsyncLifetime
         Faulty = frontends[2];
     }
 
-    public async Task DisposeAsync()
-    {
-        if (Database is not null)
-        {
-            await Database.DisposeAsync();
-        }
-
-        await _owned.DisposeAsync();
-    }
+    // In reverse order: the applications, then the data source, then the servers.
+    public async Task DisposeAsync() => await _owned.DisposeAsync();
 
     private T Own<T>(T resource)
         where T : IAsyncDisposable => _owned.Own(resource);
