@@ -60,6 +60,7 @@ public sealed class AdoNetFixture : IAsyncLifetime
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
         _cluster = builder.Build();
         await _cluster.DeployAsync();
+        await _cluster.WaitUntilEverySiloIsActiveAsync();
     }
 
     public async Task DisposeAsync()

@@ -30,6 +30,7 @@ public sealed class ConsulClusterFixture : IAsyncLifetime
         builder.AddClientBuilderConfigurator<ConsulClientConfigurator>();
         Cluster = builder.Build();
         await Cluster.DeployAsync();
+        await Cluster.WaitUntilEverySiloIsActiveAsync();
     }
 
     public async Task DisposeAsync()

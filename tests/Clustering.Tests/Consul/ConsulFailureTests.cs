@@ -119,7 +119,9 @@ public sealed class ConsulFailureTests : IDisposable
         Assert.Contains(consul.Address, error.Message, StringComparison.Ordinal);
         Assert.Contains("after 3 attempt(s)", error.Message, StringComparison.Ordinal);
         Assert.Contains("no answer within 00:00:00.3000000", error.Message, StringComparison.Ordinal);
-        Assert.Equal(3, consul.Requests.Count);
+        // The client's own count of attempts; the server may not have seen one whose 300 ms ran out on a busy machine
+        // before the request reached it, but it never sees more.
+        Assert.InRange(consul.Requests.Count, 1, 3);
         Assert.Equal(2, _logs.Events.Count(e => e.Level == LogLevel.Warning && e.Id.Id == 1));
         Assert.Single(_logs.Events, e => e.Level == LogLevel.Error && e.Id.Id == 2);
     }
@@ -194,7 +196,8 @@ public sealed class ConsulFailureTests : IDisposable
         await using var consul = await InTestConsul.StartAsync();
         var (table, _) = Providers(consul, o =>
         {
-            o.RetryCount = 6;
+            // Retries for 100 ms × (2⁸ − 1) ≈ 25 s: time enough to restart the in-test Consul on a busy machine.
+            o.RetryCount = 8;
             o.RetryBackoff = TimeSpan.FromMilliseconds(100);
         });
         await table.InitializeMembershipTableAsync(true, TestTimeout);
