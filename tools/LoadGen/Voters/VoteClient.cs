@@ -65,8 +65,10 @@ internal sealed class VoteClient(HttpClient http, Ballot ballot, IReadOnlyList<U
             counters.OnPage(cookie is not null);
             return cookie;
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !abort.IsCancellationRequested)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or SocketException or IOException && !abort.IsCancellationRequested)
         {
+            // SocketException and IOException too: a connection reset as it opens can surface unwrapped
+            // ("Transport endpoint is not connected", seen when a front end was killed).
             counters.OnPage(false);
             return null;
         }
@@ -133,7 +135,7 @@ internal sealed class VoteClient(HttpClient http, Ballot ballot, IReadOnlyList<U
             counters.OnError(RequestError.ConnectionRefused);
             return new VoteAnswer(VoteResult.NotSent);
         }
-        catch (HttpRequestException)
+        catch (Exception e) when (e is HttpRequestException or SocketException or IOException)
         {
             counters.OnError(RequestError.ConnectionFailed);
             return new VoteAnswer(VoteResult.Unconfirmed);
