@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -11,10 +12,25 @@ namespace Voting.ServiceDefaults;
 public static class ServiceDefaultsExtensions
 {
     /// <summary>The meters every host exports: Orleans', the worker tier's own, ASP.NET Core's and the runtime's.</summary>
-    private static readonly string[] Meters = ["Microsoft.Orleans", "Voting.Worker", "Voting.Web"];
+    private static readonly string[] Meters = ["Microsoft.Orleans", "Voting.Worker", "Voting.Web", "Voting.Balancer"];
+
+    /// <summary>Where settings kept as files are read from: a file <c>Section__Key</c> there sets <c>Section:Key</c>.</summary>
+    public const string SecretsDirectorySetting = "SecretsDirectory";
+
+    /// <summary>Docker's (and Swarm's) secrets directory, the default <see cref="SecretsDirectorySetting"/>.</summary>
+    public const string DefaultSecretsDirectory = "/run/secrets";
 
     public static IHostApplicationBuilder AddVotingServiceDefaults(this IHostApplicationBuilder builder)
     {
+        // Secrets (the voter-cookie key, connection strings with passwords) come as files, never in the environment
+        // where `docker service inspect` would show them: a file named Section__Key sets Section:Key, over any other
+        // source.
+        var secrets = builder.Configuration[SecretsDirectorySetting] ?? DefaultSecretsDirectory;
+        if (Directory.Exists(secrets))
+        {
+            builder.Configuration.AddKeyPerFile(secrets, optional: true);
+        }
+
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

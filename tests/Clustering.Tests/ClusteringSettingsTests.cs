@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.NetworkInformation;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using Voting.ServiceDefaults.Clustering;
@@ -6,6 +8,8 @@ namespace Voting.Clustering.Tests;
 
 public sealed class ClusteringSettingsTests
 {
+    private static readonly string[] DocumentationNetworks = ["203.0.113.0/24", "198.51.100.0/24", "192.0.2.0/24"];
+
     private static ClusteringOptions Read(params (string Key, string Value)[] settings) =>
         ClusteringHostingExtensions.ReadOptions(new ConfigurationBuilder()
             .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)))
@@ -21,9 +25,39 @@ public sealed class ClusteringSettingsTests
     [Fact]
     public void ABadAdvertisedAddressFailsNamingTheSetting()
     {
-        var error = Assert.Throws<OptionsValidationException>(() => Read(("Clustering:AdvertisedAddress", "localhost-ish")));
+        var error = Assert.Throws<OptionsValidationException>(() => Read(("Clustering:AdvertisedAddress", "not a host!")));
         Assert.Contains("Clustering:AdvertisedAddress", error.Message, StringComparison.Ordinal);
         Assert.Contains("Clustering__AdvertisedAddress", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnAdvertisedHostNameIsResolvedAtStartUp()
+    {
+        // In a Swarm task the container's host name resolves to its address on the stack's network; here, localhost.
+        Assert.True(IPAddress.IsLoopback(Read(("Clustering:AdvertisedAddress", "localhost")).ResolvedAdvertisedAddress));
+        Assert.Equal(IPAddress.Parse("10.0.0.7"), Read(("Clustering:AdvertisedAddress", "10.0.0.7")).ResolvedAdvertisedAddress);
+    }
+
+    [Fact]
+    public void AnAdvertisedNetworkMeansThisMachinesAddressInIt()
+    {
+        // In a Swarm task: the stack's overlay network. Here, the loopback network.
+        Assert.Equal(IPAddress.Loopback, Read(("Clustering:AdvertisedAddress", "127.0.0.0/8")).ResolvedAdvertisedAddress);
+
+        // A documentation network this machine has no address in (build machines have been seen on 192.0.2.0/24).
+        var local = NetworkInterface.GetAllNetworkInterfaces().SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(a => a.Address).ToArray();
+        var elsewhere = DocumentationNetworks.First(n => !local.Any(IPNetwork.Parse(n).Contains));
+        var error = Assert.Throws<OptionsValidationException>(() => Read(("Clustering:AdvertisedAddress", elsewhere)));
+        Assert.Contains("Clustering:AdvertisedAddress", error.Message, StringComparison.Ordinal);
+        Assert.Contains("no address of this machine is in it", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnAdvertisedHostNameThatDoesNotResolveFailsNamingTheSetting()
+    {
+        var error = Assert.Throws<OptionsValidationException>(() => Read(("Clustering:AdvertisedAddress", "no-such-silo.invalid")));
+        Assert.Contains("Clustering:AdvertisedAddress", error.Message, StringComparison.Ordinal);
+        Assert.Contains("no-such-silo.invalid", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

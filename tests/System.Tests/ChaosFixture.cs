@@ -6,8 +6,8 @@ using Voting.Testing;
 namespace Voting.System.Tests;
 
 /// <summary>
-/// A whole system for fault injection: PostgreSQL, two front ends each with its own Redis, two worker silos and the
-/// results app, every part of which a test may kill, stop or pause, and start again. Each test leaves the system
+/// A whole system for fault injection: PostgreSQL, two front ends each with its own Redis, the load balancer in front
+/// of them, two worker silos and the results app, every part of which a test may kill, stop or pause, and start again. Each test leaves the system
 /// whole for the next one.
 /// </summary>
 public sealed class ChaosFixture : IAsyncLifetime
@@ -33,6 +33,10 @@ public sealed class ChaosFixture : IAsyncLifetime
 
     public AppProcess Results { get; private set; } = null!;
 
+    public AppProcess Balancer { get; private set; } = null!;
+
+    public VotingApps Apps => _apps;
+
     public async Task InitializeAsync()
     {
         var postgres = PostgresServer.StartAsync();
@@ -50,13 +54,14 @@ public sealed class ChaosFixture : IAsyncLifetime
         Workers[1] = _apps.StartWorker("worker02", worker);
         Frontends = [_apps.StartWeb("frontend01", Redis[0].Endpoint), _apps.StartWeb("frontend02", Redis[1].Endpoint)];
         Results = _apps.StartResults("results");
-        await Task.WhenAll(Workers.Concat(Frontends).Append(Results).Select(a => a.WaitReadyAsync(StartTimeout)));
+        Balancer = _apps.StartBalancer("balancer");
+        await Task.WhenAll(Workers.Concat(Frontends).Append(Results).Append(Balancer).Select(a => a.WaitReadyAsync(StartTimeout)));
     }
 
-    /// <summary>A bounded load run over both front ends, audited against PostgreSQL at the end.</summary>
-    public LoadOptions Load(int voters, double rate) => new()
+    /// <summary>A bounded load run over both front ends (or through the balancer), audited against PostgreSQL at the end.</summary>
+    public LoadOptions Load(int voters, double rate, bool throughBalancer = false) => new()
     {
-        Frontends = Frontends.Select(f => f.BaseAddress).ToArray(),
+        Frontends = throughBalancer ? [Balancer.BaseAddress] : Frontends.Select(f => f.BaseAddress).ToArray(),
         Results = Results.BaseAddress,
         Postgres = ConnectionString,
         Voters = voters,
@@ -98,6 +103,22 @@ public sealed class ChaosFixture : IAsyncLifetime
         return host!;
     }
 
+    /// <summary>Waits until the balancer routes to <paramref name="frontendId"/> (or, with <paramref name="routed"/> false, does not).</summary>
+    public async Task WaitUntilBalancedAsync(string frontendId, bool routed)
+    {
+        var last = "";
+        await Poll.UntilAsync(
+            async () =>
+            {
+                last = await _http.GetStringAsync(new Uri(Balancer.BaseAddress, "balancer/frontends"));
+                var available = JsonDocument.Parse(last).RootElement.GetProperty("frontends").EnumerateArray()
+                    .Any(f => f.GetProperty("id").GetString() == frontendId && f.GetProperty("available").GetBoolean());
+                return available == routed;
+            },
+            StartTimeout,
+            () => Task.FromResult($"the balancer {(routed ? "does not route" : "still routes")} to {frontendId}: {last}"));
+    }
+
     /// <summary>Starts a killed worker silo or front end again, with its settings and ports, and waits until it is ready.</summary>
     public async Task RestartAsync(AppProcess app)
     {
@@ -117,7 +138,7 @@ public sealed class ChaosFixture : IAsyncLifetime
             await Database.DisposeAsync();
         }
 
-        foreach (var app in Frontends.Concat(Workers).Append(Results).Where(a => a is not null))
+        foreach (var app in Frontends.Concat(Workers).Append(Results).Append(Balancer).Where(a => a is not null))
         {
             await app.DisposeAsync();
         }

@@ -90,6 +90,31 @@ public sealed class FaultInjectionTests(ChaosFixture system, ITestOutputHelper o
         Assert.True(report.Load.Errors > 0, "the kill should have cut requests off");
     }
 
+    [Fact]
+    public async Task AFrontEndKilledBehindTheBalancerLosesNoAcknowledgedVoteAndLeavesNoVoterWithoutAnAnswer()
+    {
+        var load = system.Load(voters: 2500, rate: 250, throughBalancer: true);
+        var report = await RunWithFaultAsync(load, async () =>
+        {
+            var victim = system.Frontends[1];
+            victim.Process.KillNow();
+            Log($"killed {victim.Process.Name} behind the balancer");
+            await Task.Delay(TimeSpan.FromSeconds(4));
+            await system.RestartAsync(victim);
+            Log("started it again");
+        });
+
+        AssertAuditPassed(report);
+        // Connections the dead front end refused went to the other one; a request it died holding was answered 503
+        // by the balancer ("may or may not have been recorded"). No voter was left without an answer.
+        Assert.Equal(0, report.Load.Errors);
+        Assert.All(report.Load.RefusedByStatus.Keys, status => Assert.Equal(503, status));
+        // At most the requests in flight at the kill; refused connections (dozens, until the health checks noticed)
+        // were sent to the other front end.
+        Assert.InRange(report.Load.Refused, 0, load.Concurrency);
+        await system.WaitUntilBalancedAsync("frontend02", routed: true);
+    }
+
     [Theory]
     [InlineData("always")]
     [InlineData("everysec")]

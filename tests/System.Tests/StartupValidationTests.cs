@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Http.Json;
 using Voting.Testing;
 
 namespace Voting.System.Tests;
@@ -30,6 +32,47 @@ public sealed class StartupValidationTests(VotingSystemFixture system)
         await AssertFailsNamingAsync(
             system.Apps.StartWeb("no-redis", "", new Dictionary<string, string?> { ["VoterCookie__SigningKey"] = "" }),
             "Frontend:Redis", "VoterCookie:SigningKey");
+    }
+
+    [Fact]
+    public async Task AFrontEndWithAnUnusableAdvertisedUrlFailsNamingIt()
+    {
+        await AssertFailsNamingAsync(
+            system.Apps.StartWeb("bad-url", "127.0.0.1:1", new Dictionary<string, string?> { ["Frontend__AdvertisedUrl"] = "ftp://frontend01/" }),
+            "Frontend:AdvertisedUrl", "Frontend__AdvertisedUrl");
+    }
+
+    [Fact]
+    public async Task ASettingKeptInASecretFileIsReadAsDockerSwarmMountsIt()
+    {
+        // As in deploy/swarm: the voter-cookie key is a Docker secret, a file named after the setting.
+        var secrets = Directory.CreateTempSubdirectory("voting-secrets-");
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(secrets.FullName, "VoterCookie__SigningKey"), VotingApps.SigningKey + "\n");
+            await using var web = system.Apps.StartWeb("secret-key", system.Frontends[0].Redis.Endpoint, new Dictionary<string, string?>
+            {
+                ["VoterCookie__SigningKey"] = "",
+                ["SecretsDirectory"] = secrets.FullName,
+            });
+
+            await web.WaitReadyAsync(TimeSpan.FromSeconds(60));
+
+            // Signed with the same key: a cookie from another front end is accepted.
+            using var browser = new Browser();
+            await browser.OpenAsync(system.Frontends[0].App.BaseAddress);
+            var cookie = browser.VoterCookie(system.Frontends[0].App.BaseAddress)!;
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(web.BaseAddress, "api/votes"))
+            {
+                Content = JsonContent.Create(new { option = "a" }),
+            };
+            request.Headers.Add("Cookie", "voter_id=" + cookie);
+            Assert.Equal(HttpStatusCode.Accepted, (await browser.SendAsync(request)).StatusCode);
+        }
+        finally
+        {
+            secrets.Delete(recursive: true);
+        }
     }
 
     [Fact]

@@ -6,7 +6,8 @@ namespace Voting.System.Tests;
 /// <summary>
 /// The whole system as separate processes on loopback, as <c>./voting up</c> runs it: PostgreSQL (votes and the
 /// Orleans membership table), a Redis per front end, one worker silo, the web front ends (each co-hosting a web
-/// silo) and the results app. <c>frontend03</c> is the front end whose Redis the fault tests stop.
+/// silo), the load balancer in front of them and the results app. <c>frontend03</c> is the front end whose Redis the
+/// fault tests stop.
 /// </summary>
 public sealed class VotingSystemFixture : IAsyncLifetime
 {
@@ -25,6 +26,8 @@ public sealed class VotingSystemFixture : IAsyncLifetime
     public AppProcess Worker { get; private set; } = null!;
 
     public AppProcess Results { get; private set; } = null!;
+
+    public AppProcess Balancer { get; private set; } = null!;
 
     /// <summary>frontend01 and frontend02, the front ends that take the load.</summary>
     public IReadOnlyList<Frontend> Frontends { get; private set; } = [];
@@ -46,7 +49,9 @@ public sealed class VotingSystemFixture : IAsyncLifetime
         await Worker.WaitReadyAsync(StartTimeout);
         var frontends = redisServers.Select((server, i) => new Frontend($"frontend0{i + 1}", Own(Apps.StartWeb($"frontend0{i + 1}", server.Endpoint)), server)).ToArray();
         Results = Own(Apps.StartResults("results"));
-        await Task.WhenAll(frontends.Select(f => f.App.WaitReadyAsync(StartTimeout)).Append(Results.WaitReadyAsync(StartTimeout)));
+        Balancer = Own(Apps.StartBalancer("balancer"));
+        await Task.WhenAll(frontends.Select(f => f.App.WaitReadyAsync(StartTimeout))
+            .Append(Results.WaitReadyAsync(StartTimeout)).Append(Balancer.WaitReadyAsync(StartTimeout)));
         Frontends = frontends[..2];
         Faulty = frontends[2];
     }

@@ -38,6 +38,16 @@ public sealed class VotingApps(string connectionString, string logDirectory)
             ["Results__PipelineRefreshInterval"] = "00:00:00.500",
         }, overrides), logDirectory);
 
+    /// <summary>The load balancer, an Orleans client that routes to the front ends the registry lists, checked every half second.</summary>
+    public AppProcess StartBalancer(string name, IReadOnlyDictionary<string, string?>? overrides = null) =>
+        AppProcess.Start(name, "Balancer", "Voting.Balancer", With(new Dictionary<string, string?>
+        {
+            ["Clustering__Provider"] = "AdoNet",
+            ["Clustering__ConnectionString"] = connectionString,
+            ["Balancer__RefreshInterval"] = "00:00:00.500",
+            ["Balancer__HealthCheckInterval"] = "00:00:00.500",
+        }, overrides), logDirectory);
+
     private Dictionary<string, string?> Cluster(bool gateway) => new()
     {
         ["Clustering__Provider"] = "AdoNet",

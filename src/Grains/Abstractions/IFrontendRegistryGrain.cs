@@ -66,8 +66,13 @@ public sealed record FrontendRetirement(
 /// <param name="FrontendId">The front end's id, e.g. <c>frontend01</c>.</param>
 /// <param name="RedisEndpoint">The front end's Redis, as the worker tier reaches it (<c>host:port</c>).</param>
 /// <param name="StreamKey">The Redis stream the front end appends votes to.</param>
+/// <param name="HttpEndpoint">
+/// Where a load balancer reaches the front end's vote page and API (<c>http://host:port/</c>); null for a front end
+/// that registered before front ends announced it, which balancers leave out until it registers again.
+/// </param>
 [GenerateSerializer, Immutable, Alias("Voting.FrontendInfo")]
 public sealed record FrontendInfo(
     [property: Id(0)] string FrontendId,
     [property: Id(1)] string RedisEndpoint,
-    [property: Id(2)] string StreamKey);
+    [property: Id(2)] string StreamKey,
+    [property: Id(3)] string? HttpEndpoint = null);

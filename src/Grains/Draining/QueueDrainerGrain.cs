@@ -72,13 +72,15 @@ public sealed partial class QueueDrainerGrain(
             throw new ArgumentException($"Drainer '{this.GetPrimaryKeyString()}' cannot drain front end '{frontend.FrontendId}'.", nameof(frontend));
         }
 
-        if (_frontend != frontend)
+        // Only where the stream lives matters here; the front end's HTTP address is the balancers' business.
+        if (_frontend is null || _frontend.RedisEndpoint != frontend.RedisEndpoint || _frontend.StreamKey != frontend.StreamKey)
         {
             LogDraining(logger, frontend.FrontendId, frontend.RedisEndpoint, frontend.StreamKey, _consumer);
-            _frontend = frontend;
             _groupReady = false;
             _recoverPending = true;
         }
+
+        _frontend = frontend;
 
         _timer ??= this.RegisterGrainTimer(DrainAsync, new GrainTimerCreationOptions(TimeSpan.Zero, _options.PollInterval)
         {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.NetworkInformation;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -22,7 +23,7 @@ public static class ClusteringHostingExtensions
     public static ISiloBuilder UseVotingCluster(this ISiloBuilder silo, IConfiguration configuration, SiloRole role)
     {
         var options = ReadOptions(configuration);
-        var advertised = IPAddress.Parse(options.AdvertisedAddress);
+        var advertised = options.ResolvedAdvertisedAddress;
 
         silo.Configure<ClusterOptions>(o =>
         {
@@ -97,13 +98,18 @@ public static class ClusteringHostingExtensions
     /// An Orleans client for a host that reads from the cluster but must serve without it: it connects in the
     /// background (<see cref="ClusterClientConnection"/>) and reports <c>Degraded</c> while it cannot.
     /// </summary>
-    public static IHostApplicationBuilder AddVotingClusterClient(this IHostApplicationBuilder builder)
+    /// <param name="builder">The application.</param>
+    /// <param name="readiness">
+    /// Whether the application is ready only while connected; a load balancer, which routes by what it last heard
+    /// from the cluster, is not.
+    /// </param>
+    public static IHostApplicationBuilder AddVotingClusterClient(this IHostApplicationBuilder builder, bool readiness = true)
     {
         ReadOptions(builder.Configuration);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ClusterClientConnection>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ClusterClientConnection>());
-        builder.Services.AddHealthChecks().AddCheck<ClusterClientConnection>("cluster", tags: [HealthEndpoints.ReadyTag]);
+        builder.Services.AddHealthChecks().AddCheck<ClusterClientConnection>("cluster", tags: readiness ? [HealthEndpoints.ReadyTag] : []);
         return builder;
     }
 
@@ -143,6 +149,64 @@ public static class ClusteringHostingExtensions
         return builder.ConnectionString;
     }
 
+    /// <summary>
+    /// An IP address as it is; a network (<c>10.0.9.0/24</c>) as this machine's address in it; a host name as the first
+    /// address it resolves to (IPv4 first).
+    /// </summary>
+    private static IPAddress? ResolveAdvertisedAddress(string value, out string problem)
+    {
+        problem = "";
+        if (IPAddress.TryParse(value, out var address))
+        {
+            return address;
+        }
+
+        if (value.Contains('/', StringComparison.Ordinal))
+        {
+            if (!IPNetwork.TryParse(value, out var network))
+            {
+                problem = $"must be an IP address, a network (e.g. 10.0.9.0/24) or a host name, not '{value}'.";
+                return null;
+            }
+
+            var local = NetworkInterface.GetAllNetworkInterfaces()
+                .Where(i => i.OperationalStatus is OperationalStatus.Up or OperationalStatus.Unknown)
+                .SelectMany(i => i.GetIPProperties().UnicastAddresses)
+                .Select(a => a.Address)
+                .ToArray();
+            if (local.FirstOrDefault(network.Contains) is { } inNetwork)
+            {
+                return inNetwork;
+            }
+
+            problem = $"names network {value}, but no address of this machine is in it (it has {string.Join(", ", local.Select(a => a.ToString()))}).";
+            return null;
+        }
+
+        if (Uri.CheckHostName(value) != UriHostNameType.Dns)
+        {
+            problem = $"must be an IP address or a host name, not '{value}'.";
+            return null;
+        }
+
+        try
+        {
+            var addresses = Dns.GetHostAddresses(value);
+            if (addresses.OrderBy(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 0 : 1).FirstOrDefault() is { } resolved)
+            {
+                return resolved;
+            }
+
+            problem = $"names host '{value}', which resolves to no address.";
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            problem = $"names host '{value}', which cannot be resolved: {e.Message}";
+        }
+
+        return null;
+    }
+
     /// <summary>Reads and validates the clustering settings now: a silo cannot start without them.</summary>
     public static ClusteringOptions ReadOptions(IConfiguration configuration)
     {
@@ -169,9 +233,13 @@ public static class ClusteringHostingExtensions
             failures.Add(SettingsValidation.Missing("Clustering:ServiceId"));
         }
 
-        if (!IPAddress.TryParse(options.AdvertisedAddress, out _))
+        if (ResolveAdvertisedAddress(options.AdvertisedAddress, out var problem) is { } advertised)
         {
-            failures.Add(SettingsValidation.Invalid("Clustering:AdvertisedAddress", $"must be an IP address, not '{options.AdvertisedAddress}'."));
+            options.ResolvedAdvertisedAddress = advertised;
+        }
+        else
+        {
+            failures.Add(SettingsValidation.Invalid("Clustering:AdvertisedAddress", problem));
         }
 
         if (options.SiloPort is < 1 or > 65535)

@@ -14,8 +14,15 @@ public sealed class ClusteringOptions
 
     public string ServiceId { get; set; } = "voting";
 
-    /// <summary>The address other silos and clients reach this silo at. Loopback unless deployed across hosts.</summary>
+    /// <summary>
+    /// The address other silos and clients reach this silo at: an IP address; a network such as <c>10.0.9.0/24</c>,
+    /// meaning this machine's address in it (in a Swarm task: its address on the stack's overlay network); or a host
+    /// name, resolved once at start-up. Loopback unless deployed across hosts.
+    /// </summary>
     public string AdvertisedAddress { get; set; } = IPAddress.Loopback.ToString();
+
+    /// <summary><see cref="AdvertisedAddress"/> as read and resolved at start-up.</summary>
+    public IPAddress ResolvedAdvertisedAddress { get; internal set; } = IPAddress.Loopback;
 
     public int SiloPort { get; set; } = 11111;
 

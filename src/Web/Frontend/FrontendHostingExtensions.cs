@@ -29,6 +29,11 @@ public static partial class FrontendHostingExtensions
             .Validate(o => !string.IsNullOrWhiteSpace(o.StreamKey), SettingsValidation.Missing("Frontend:StreamKey"))
             .Validate(o => o.MaxRequestBodyBytes is >= 64 and <= 65536, SettingsValidation.Invalid("Frontend:MaxRequestBodyBytes", "must be between 64 and 65536."))
             .Validate(o => o.RedisTimeout > TimeSpan.Zero, SettingsValidation.Invalid("Frontend:RedisTimeout", "must be positive."))
+            .Validate(o => string.IsNullOrWhiteSpace(o.AdvertisedUrl) || o.EffectiveAdvertisedUrl(urls: null) is not null,
+                SettingsValidation.Invalid("Frontend:AdvertisedUrl", "must be an absolute http:// or https:// URL naming a host, e.g. http://frontend01:8080/."))
+            .Validate<IConfiguration>((o, configuration) => !string.IsNullOrWhiteSpace(o.AdvertisedUrl) || o.EffectiveAdvertisedUrl(configuration["Urls"]) is not null,
+                SettingsValidation.Missing("Frontend:AdvertisedUrl",
+                    "Load balancers need this front end's address, e.g. http://frontend01:8080/; it may be left out only when Urls names a host (not +, * or 0.0.0.0)."))
             .ValidateOnStart();
         services.AddOptions<VoterCookieOptions>()
             .BindConfiguration(VoterCookieOptions.SectionName)

@@ -14,6 +14,13 @@ public sealed class FrontendOptions
     /// <summary>How the worker tier reaches that Redis (<c>host:port</c>); the same as <see cref="Redis"/> when empty.</summary>
     public string? RedisAdvertisedEndpoint { get; set; }
 
+    /// <summary>
+    /// Where load balancers reach this front end (<c>http://host:port/</c>), announced with its registration. When
+    /// empty, the first of the server's <c>Urls</c> — unless that one listens on every interface, which says nothing
+    /// about how others reach it.
+    /// </summary>
+    public string? AdvertisedUrl { get; set; }
+
     /// <summary>The stream votes are appended to.</summary>
     public string StreamKey { get; set; } = "votes";
 
@@ -30,4 +37,22 @@ public sealed class FrontendOptions
     public int MaxRequestBodyBytes { get; set; } = 1024;
 
     public string AdvertisedRedisEndpoint => string.IsNullOrWhiteSpace(RedisAdvertisedEndpoint) ? Redis : RedisAdvertisedEndpoint;
+
+    /// <summary>
+    /// <see cref="AdvertisedUrl"/>, or else the first of <paramref name="urls"/> (the server's <c>Urls</c> setting) if it
+    /// names a host; null when neither says how this front end is reached.
+    /// </summary>
+    public Uri? EffectiveAdvertisedUrl(string? urls)
+    {
+        var candidate = string.IsNullOrWhiteSpace(AdvertisedUrl)
+            ? urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault()
+            : AdvertisedUrl.Trim();
+        if (candidate is null || !Uri.TryCreate(candidate, UriKind.Absolute, out var url)
+            || url.Scheme is not ("http" or "https") || url.Host is "" or "+" or "*" or "0.0.0.0" or "[::]" or "::")
+        {
+            return null;
+        }
+
+        return new Uri(url.GetLeftPart(UriPartial.Authority) + "/");
+    }
 }

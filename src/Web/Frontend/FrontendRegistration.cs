@@ -10,6 +10,7 @@ namespace Voting.Web.Frontend;
 public sealed partial class FrontendRegistration(
     IGrainFactory grains,
     IOptions<FrontendOptions> options,
+    IConfiguration configuration,
     TimeProvider timeProvider,
     ILogger<FrontendRegistration> logger) : BackgroundService
 {
@@ -18,7 +19,8 @@ public sealed partial class FrontendRegistration(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var frontend = options.Value;
-        var info = new FrontendInfo(frontend.Id, frontend.AdvertisedRedisEndpoint, frontend.StreamKey);
+        var info = new FrontendInfo(
+            frontend.Id, frontend.AdvertisedRedisEndpoint, frontend.StreamKey, frontend.EffectiveAdvertisedUrl(configuration["Urls"])?.ToString());
         var failures = 0;
         var registered = false;
         while (!stoppingToken.IsCancellationRequested)
@@ -29,7 +31,7 @@ public sealed partial class FrontendRegistration(
                 await grains.GetFrontendRegistry().RegisterAsync(info).WaitAsync(TimeSpan.FromSeconds(10), stoppingToken);
                 if (!registered || failures > 0)
                 {
-                    LogRegistered(logger, info.FrontendId, info.RedisEndpoint, info.StreamKey);
+                    LogRegistered(logger, info.FrontendId, info.HttpEndpoint, info.RedisEndpoint, info.StreamKey);
                 }
 
                 registered = true;
@@ -51,8 +53,8 @@ public sealed partial class FrontendRegistration(
         }
     }
 
-    [LoggerMessage(1, LogLevel.Information, "Front end {FrontendId} registered with the cluster (Redis {RedisEndpoint}, stream {StreamKey})")]
-    private static partial void LogRegistered(ILogger logger, string frontendId, string redisEndpoint, string streamKey);
+    [LoggerMessage(1, LogLevel.Information, "Front end {FrontendId} registered with the cluster (at {HttpEndpoint}; Redis {RedisEndpoint}, stream {StreamKey})")]
+    private static partial void LogRegistered(ILogger logger, string frontendId, string? httpEndpoint, string redisEndpoint, string streamKey);
 
     [LoggerMessage(2, LogLevel.Warning, "Front end {FrontendId} could not register yet (attempt {Attempt}): {Error}; votes are kept in Redis meanwhile")]
     private static partial void LogRegistrationFailed(ILogger logger, string frontendId, int attempt, string error);

@@ -1,0 +1,11 @@
+using Voting.Balancer.Routing;
+using Voting.ServiceDefaults;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddVotingServiceDefaults();
+builder.AddVotingBalancer();
+
+var app = builder.Build();
+app.MapVotingDefaultEndpoints();
+app.MapVotingBalancer();
+app.Run();

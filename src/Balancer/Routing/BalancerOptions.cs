@@ -1,0 +1,34 @@
+namespace Voting.Balancer.Routing;
+
+/// <summary>How the balancer finds the front ends and decides which of them can take a vote (section <c>Balancer</c>).</summary>
+public sealed class BalancerOptions
+{
+    public const string SectionName = "Balancer";
+
+    /// <summary>How often the front-end list is read from the cluster's registry.</summary>
+    public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often each front end's <c>/health/ready</c> is asked.</summary>
+    public TimeSpan HealthCheckInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A readiness answer slower than this counts as a failure.</summary>
+    public TimeSpan HealthCheckTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Consecutive failed readiness checks that take a front end out of the rotation.</summary>
+    public int HealthCheckFailures { get; set; } = 2;
+
+    /// <summary>A front end that cannot be connected to within this is skipped for another.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>A front end silent for this long while it answers a request fails that request (with a 503).</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long a front end taken out for failing requests stays out before it is tried again.</summary>
+    public TimeSpan ReactivationPeriod { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Largest request body passed on; bodies are kept in memory so a refused connection can be retried elsewhere.</summary>
+    public int MaxRequestBodyBytes { get; set; } = 64 * 1024;
+
+    /// <summary>The <c>Retry-After</c> sent with a 503.</summary>
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(2);
+}

@@ -1,0 +1,112 @@
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Net.Sockets;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Voting.Balancer.Routing;
+
+/// <summary>
+/// The step of the proxy pipeline that keeps a voter from seeing a dead front end: a request whose connection was
+/// refused (or not made in time) never reached that front end, so it is sent to another one; any other failure becomes
+/// a <c>503</c> with <c>Retry-After</c> and a sentence saying whether the vote may have been recorded — never YARP's bare
+/// 502 or 504.
+/// </summary>
+public sealed partial class Failover(IOptions<BalancerOptions> options, IMeterFactory meters, ILogger<Failover> logger)
+{
+    public const string MeterName = "Voting.Balancer";
+    private const int MaxAttempts = 3;
+    private readonly Counter<long> _retries = meters.Create(MeterName).CreateCounter<long>(
+        "voting.balancer.retries", description: "Requests sent to another front end because the chosen one refused the connection.");
+    private readonly Counter<long> _unavailable = meters.Create(MeterName).CreateCounter<long>(
+        "voting.balancer.unavailable", description: "Requests answered 503 by the balancer itself, by reason.");
+
+    public async Task InvokeAsync(HttpContext context, Func<Task> next)
+    {
+        // Small bodies (the front ends take 1 KiB) stay in memory so they can be sent again.
+        context.Request.EnableBuffering(bufferThreshold: options.Value.MaxRequestBodyBytes);
+        var proxy = context.GetReverseProxyFeature();
+        // Load balancing narrows the available destinations to the one it picks: keep the whole list for a retry.
+        var candidates = proxy.AvailableDestinations.ToList();
+        for (var attempt = 1; ; attempt++)
+        {
+            await next();
+            if (context.GetForwarderErrorFeature() is not { } error || context.Response.HasStarted)
+            {
+                return;
+            }
+
+            var refused = proxy.ProxiedDestination;
+            if (refused is not null)
+            {
+                candidates.Remove(refused);
+            }
+
+            if (!NeverReachedTheFrontEnd(error) || attempt == MaxAttempts || refused is null || candidates.Count == 0)
+            {
+                await AnswerUnavailableAsync(context, error);
+                return;
+            }
+
+            LogRetried(logger, refused.DestinationId, error.Exception?.Message);
+            _retries.Add(1);
+            proxy.AvailableDestinations = candidates.ToArray();
+            context.Features.Set<IForwarderErrorFeature>(null);
+            context.Request.Body.Position = 0;
+            context.Response.StatusCode = StatusCodes.Status200OK;
+        }
+    }
+
+    /// <summary>The connection was refused or not made in time: no byte of the request reached the front end.</summary>
+    public static bool NeverReachedTheFrontEnd(IForwarderErrorFeature error) =>
+        error.Error == ForwarderError.Request && error.Exception is HttpRequestException request
+        && (request.HttpRequestError == HttpRequestError.ConnectionError
+            || request.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable });
+
+    private async Task AnswerUnavailableAsync(HttpContext context, IForwarderErrorFeature error)
+    {
+        string reason, detail;
+        switch (error.Error)
+        {
+            case ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.RequestBodyClient:
+                // The voter went away or sent a broken body: YARP's own answer stands, nobody is waiting for ours.
+                return;
+            case ForwarderError.NoAvailableDestinations:
+                reason = "no-frontend";
+                detail = "No front end can take votes right now, so your vote was not recorded. Please try again in a moment.";
+                break;
+            case ForwarderError.Request when NeverReachedTheFrontEnd(error):
+                reason = "frontends-refused";
+                detail = "No front end answered, so your vote was not recorded. Please try again in a moment.";
+                break;
+            default:
+                reason = "frontend-failed";
+                detail = "The front end stopped answering while it handled your vote, which may or may not have been recorded. Please vote again: only your latest vote counts.";
+                break;
+        }
+
+        _unavailable.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        var response = context.Response;
+        response.Clear();
+        response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+        response.Headers.RetryAfter = ((int)Math.Ceiling(options.Value.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        response.Headers.CacheControl = "no-store";
+        if (context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
+        {
+            await response.WriteAsJsonAsync(
+                new ProblemBody("https://tools.ietf.org/html/rfc9110#section-15.6.4", "Service Unavailable", 503, detail, reason),
+                options: null, contentType: "application/problem+json");
+        }
+        else
+        {
+            response.ContentType = "text/html; charset=utf-8";
+            await response.WriteAsync(
+                $"<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Vote not taken</title><p>{detail}</p><p><a href=\"/\">Back to the vote</a></p></html>");
+        }
+    }
+
+    private sealed record ProblemBody(string Type, string Title, int Status, string Detail, string Reason);
+
+    [LoggerMessage(1, LogLevel.Information, "Front end {FrontendId} could not be reached ({Error}); the request goes to another")]
+    private static partial void LogRetried(ILogger logger, string frontendId, string? error);
+}

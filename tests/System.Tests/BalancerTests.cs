@@ -1,0 +1,154 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Voting.Testing;
+
+namespace Voting.System.Tests;
+
+/// <summary>
+/// The load balancer in front of the front ends: it routes to what the cluster's registry lists, only to front ends that
+/// answer ready, and answers for itself — 503 with a reason — when none can take a vote.
+/// </summary>
+[Collection(VotingSystemCollection.Name)]
+public sealed partial class BalancerTests(VotingSystemFixture system) : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    private Uri Balancer => system.Balancer.BaseAddress;
+
+    public void Dispose() => _http.Dispose();
+
+    [Fact]
+    public async Task TheBalancerSpreadsVotersOverEveryRegisteredFrontEnd()
+    {
+        string[] expected = ["frontend01", "frontend02", "frontend03"];
+        await WaitUntilRoutedAsync(expected, available: true);
+
+        var seen = new HashSet<string>();
+        for (var i = 0; i < 100 && !seen.IsSupersetOf(expected); i++)
+        {
+            using var browser = new Browser();
+            var page = await (await browser.OpenAsync(Balancer)).Content.ReadAsStringAsync();
+            seen.Add(ProcessedBy().Match(page).Groups[1].Value);
+        }
+
+        Assert.Superset(expected.ToHashSet(), seen);
+    }
+
+    [Fact]
+    public async Task AVoterMovedBetweenFrontEndsByTheBalancerIsCountedOnceForTheirLatestChoice()
+    {
+        using var browser = new Browser();
+        Assert.Equal(HttpStatusCode.OK, (await browser.OpenAsync(Balancer)).StatusCode);
+        var tookVotes = new HashSet<string>();
+        JsonElement receipt = default;
+        for (var i = 0; i < 12; i++)
+        {
+            var option = i % 2 == 0 ? "a" : "b";
+            if (i % 3 == 0)
+            {
+                Assert.Equal(HttpStatusCode.OK, (await browser.VoteWithFormAsync(Balancer, option)).StatusCode);
+                continue;
+            }
+
+            var response = await browser.VoteWithJsonAsync(Balancer, option);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            receipt = await Browser.JsonAsync(response);
+            tookVotes.Add(receipt.GetProperty("frontendId").GetString()!);
+        }
+
+        // The last vote (i = 11) was "b", through the JSON API.
+        Assert.True(tookVotes.Count > 1, $"every vote went to {string.Join(", ", tookVotes)}");
+        var voterId = receipt.GetProperty("voterId").GetGuid();
+        var lastVote = receipt.GetProperty("voteId").GetGuid();
+        await Poll.UntilAsync(
+            async () => (await system.Database.ReadVotesAsync([voterId])).TryGetValue(voterId, out var row) && row.VoteId == lastVote,
+            TimeSpan.FromSeconds(60),
+            "the voter's latest vote was not counted");
+        var stored = (await system.Database.ReadVotesAsync([voterId]))[voterId];
+        Assert.Equal("b", stored.Option);
+        Assert.Equal(receipt.GetProperty("frontendId").GetString(), stored.FrontendId);
+    }
+
+    [Fact]
+    public async Task AFrontEndWhoseRedisIsDownIsTakenOutOfRotationAndBackWhenItRecovers()
+    {
+        await WaitUntilRoutedAsync(["frontend03"], available: true);
+        await system.Faulty.Redis.KillAsync();
+        try
+        {
+            await WaitUntilRoutedAsync(["frontend03"], available: false);
+            using var browser = new Browser();
+            await browser.OpenAsync(Balancer);
+            for (var i = 0; i < 20; i++)
+            {
+                var response = await browser.VoteWithJsonAsync(Balancer, "a");
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+                Assert.NotEqual("frontend03", (await Browser.JsonAsync(response)).GetProperty("frontendId").GetString());
+            }
+        }
+        finally
+        {
+            await system.Faulty.Redis.RestartAsync();
+        }
+
+        await WaitUntilRoutedAsync(["frontend03"], available: true);
+    }
+
+    [Fact]
+    public async Task WithNoFrontEndToRouteToTheBalancerAnswers503WithAReasonAndIsNotReady()
+    {
+        // A balancer of a cluster nobody runs: it never hears of a front end.
+        await using var lonely = system.Apps.StartBalancer("balancer-alone", new Dictionary<string, string?> { ["Clustering__ClusterId"] = "nobody-runs-this" });
+        await Poll.UntilAsync(async () => await StatusOfAsync(new Uri(lonely.BaseAddress, "health/live")) == HttpStatusCode.OK,
+            TimeSpan.FromSeconds(60), "the balancer did not start");
+
+        using var browser = new Browser();
+        var page = await browser.OpenAsync(lonely.BaseAddress);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, page.StatusCode);
+        Assert.True(page.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        Assert.Contains("not recorded", await page.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var api = await browser.VoteWithJsonAsync(lonely.BaseAddress, "a");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, api.StatusCode);
+        Assert.Equal("application/problem+json", api.Content.Headers.ContentType?.MediaType);
+        var problem = await Browser.JsonAsync(api);
+        Assert.Equal("no-frontend", problem.GetProperty("reason").GetString());
+        Assert.Contains("not recorded", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await StatusOfAsync(new Uri(lonely.BaseAddress, "health/ready")));
+    }
+
+    private async Task<HttpStatusCode> StatusOfAsync(Uri address)
+    {
+        try
+        {
+            using var response = await _http.GetAsync(address);
+            return response.StatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return 0;
+        }
+    }
+
+    private Task WaitUntilRoutedAsync(IEnumerable<string> frontendIds, bool available)
+    {
+        var ids = frontendIds.ToArray();
+        var last = "";
+        return Poll.UntilAsync(
+            async () =>
+            {
+                last = await _http.GetStringAsync(new Uri(Balancer, "balancer/frontends"));
+                var routes = JsonDocument.Parse(last).RootElement.GetProperty("frontends").EnumerateArray()
+                    .ToDictionary(f => f.GetProperty("id").GetString()!, f => f.GetProperty("available").GetBoolean());
+                return ids.All(id => routes.TryGetValue(id, out var isAvailable) && isAvailable == available);
+            },
+            Patience,
+            () => Task.FromResult($"the balancer does not show {string.Join(", ", ids)} as {(available ? "available" : "out of rotation")}: {last}"));
+    }
+
+    [GeneratedRegex(@"Vote processed by [^(<]+\((frontend[0-9]+)\)")]
+    private static partial Regex ProcessedBy();
+}
