@@ -61,6 +61,23 @@ public sealed class ClusteringSettingsTests
     }
 
     [Fact]
+    public void AConsulClientNeedsNoPostgresAndAdvertisesNothing()
+    {
+        // The load balancer in deploy/swarm: the shared cluster settings, no connection string.
+        var options = ClusteringHostingExtensions.ReadOptions(
+            new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Clustering:Provider"] = "Consul",
+                ["Clustering:Consul:Address"] = "http://127.0.0.1:8500",
+                ["Clustering:AdvertisedAddress"] = "not a host!",
+            }).Build(),
+            client: true);
+
+        Assert.Equal(ClusteringProvider.Consul, options.Provider);
+        Assert.Throws<OptionsValidationException>(() => Read(("Clustering:Provider", "AdoNet")));
+    }
+
+    [Fact]
     public void DefaultsAdvertiseLoopback()
     {
         Assert.Equal("127.0.0.1", Read().AdvertisedAddress);

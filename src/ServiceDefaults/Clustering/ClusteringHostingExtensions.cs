@@ -72,7 +72,7 @@ public static class ClusteringHostingExtensions
     /// </summary>
     public static IClientBuilder UseVotingCluster(this IClientBuilder client, IConfiguration configuration)
     {
-        var options = ReadOptions(configuration);
+        var options = ReadOptions(configuration, client: true);
         client.Configure<ClusterOptions>(o =>
         {
             o.ClusterId = options.ClusterId;
@@ -105,7 +105,7 @@ public static class ClusteringHostingExtensions
     /// </param>
     public static IHostApplicationBuilder AddVotingClusterClient(this IHostApplicationBuilder builder, bool readiness = true)
     {
-        ReadOptions(builder.Configuration);
+        ReadOptions(builder.Configuration, client: true);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ClusterClientConnection>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ClusterClientConnection>());
@@ -208,7 +208,11 @@ public static class ClusteringHostingExtensions
     }
 
     /// <summary>Reads and validates the clustering settings now: a silo cannot start without them.</summary>
-    public static ClusteringOptions ReadOptions(IConfiguration configuration)
+    /// <param name="configuration">The host's settings.</param>
+    /// <param name="client">
+    /// For an Orleans client, which advertises no address and, on Consul, keeps nothing in PostgreSQL.
+    /// </param>
+    public static ClusteringOptions ReadOptions(IConfiguration configuration, bool client = false)
     {
         var section = configuration.GetSection(ClusteringOptions.SectionName);
         var failures = new List<string>();
@@ -233,7 +237,11 @@ public static class ClusteringHostingExtensions
             failures.Add(SettingsValidation.Missing("Clustering:ServiceId"));
         }
 
-        if (ResolveAdvertisedAddress(options.AdvertisedAddress, out var problem) is { } advertised)
+        if (client)
+        {
+            // Nobody connects to a client: whatever the shared settings advertise is not its business.
+        }
+        else if (ResolveAdvertisedAddress(options.AdvertisedAddress, out var problem) is { } advertised)
         {
             options.ResolvedAdvertisedAddress = advertised;
         }
@@ -279,7 +287,8 @@ public static class ClusteringHostingExtensions
             failures.AddRange(ConsulClusteringOptionsValidator.Failures(consul));
         }
 
-        if (options.Provider != ClusteringProvider.Localhost && string.IsNullOrWhiteSpace(options.ConnectionString))
+        var needsPostgres = client ? options.Provider == ClusteringProvider.AdoNet : options.Provider != ClusteringProvider.Localhost;
+        if (needsPostgres && string.IsNullOrWhiteSpace(options.ConnectionString))
         {
             failures.Add(SettingsValidation.Missing("Clustering:ConnectionString",
                 $"Clustering:Provider {options.Provider} keeps Orleans' tables in PostgreSQL (Postgres:ConnectionString is used when set)."));

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Orleans.Configuration;
 using Orleans.TestingHost;
 using Voting.ServiceDefaults.Clustering.Consul;
+using Voting.Testing.Consul;
 
 namespace Voting.Clustering.Tests.Consul;
 

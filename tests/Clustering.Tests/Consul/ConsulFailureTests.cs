@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.Extensions.Logging;
 using Voting.Clustering.Tests.Conformance;
 using Voting.ServiceDefaults.Clustering.Consul;
+using Voting.Testing.Consul;
 
 namespace Voting.Clustering.Tests.Consul;
 

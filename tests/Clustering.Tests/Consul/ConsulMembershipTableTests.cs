@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Voting.Clustering.Tests.Conformance;
 using Voting.ServiceDefaults.Clustering.Consul;
+using Voting.Testing.Consul;
 
 namespace Voting.Clustering.Tests.Consul;
 

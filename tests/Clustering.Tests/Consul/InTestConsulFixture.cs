@@ -1,3 +1,5 @@
+using Voting.Testing.Consul;
+
 namespace Voting.Clustering.Tests.Consul;
 
 /// <summary>One in-test Consul shared by the tests of a collection; each test works under keys of its own.</summary>

@@ -6,9 +6,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using Voting.Testing;
 
-namespace Voting.Clustering.Tests.Consul;
+namespace Voting.Testing.Consul;
 
 /// <summary>
 /// A strict stand-in for a Consul agent, serving on a free loopback port the parts of Consul's HTTP API the membership

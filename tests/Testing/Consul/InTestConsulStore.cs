@@ -1,4 +1,4 @@
-namespace Voting.Clustering.Tests.Consul;
+namespace Voting.Testing.Consul;
 
 /// <summary>
 /// The key/value state machine of the in-test Consul, kept to the semantics of Consul's state store

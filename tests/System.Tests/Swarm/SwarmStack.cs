@@ -1,0 +1,124 @@
+using System.Text.RegularExpressions;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+
+namespace Voting.System.Tests.Swarm;
+
+/// <summary>A service of <c>deploy/swarm/stack.yml</c>, as far as running it on one machine needs.</summary>
+/// <param name="Name">The service's name, which is also its host name on the stack's network.</param>
+/// <param name="Image">The image, e.g. <c>voting/web:latest</c>.</param>
+/// <param name="Environment">Its environment, anchors merged and variables substituted.</param>
+/// <param name="Secrets">The secrets it mounts: file name under <c>/run/secrets</c> → secret.</param>
+/// <param name="Replicas">How many tasks it runs.</param>
+/// <param name="Constraints">Its placement constraints.</param>
+public sealed record StackService(
+    string Name,
+    string Image,
+    IReadOnlyDictionary<string, string> Environment,
+    IReadOnlyDictionary<string, string> Secrets,
+    int Replicas,
+    IReadOnlyList<string> Constraints)
+{
+    /// <summary>The Dockerfile target of one of our images (<c>web</c>, <c>silo</c>, ...); null for a stock image.</summary>
+    public string? Target => Image.StartsWith("voting/", StringComparison.Ordinal) ? Image["voting/".Length..].Split(':')[0] : null;
+}
+
+/// <summary>The Swarm stack file, read as <c>docker stack deploy</c> reads it (merge keys, <c>${VAR:-default}</c>).</summary>
+public sealed partial class SwarmStack
+{
+    private SwarmStack(IReadOnlyDictionary<string, StackService> services, string subnet, IReadOnlySet<string> secrets)
+    {
+        Services = services;
+        Subnet = subnet;
+        DeclaredSecrets = secrets;
+    }
+
+    public IReadOnlyDictionary<string, StackService> Services { get; }
+
+    /// <summary>The subnet of the stack's network, <c>voting</c>.</summary>
+    public string Subnet { get; }
+
+    public IReadOnlySet<string> DeclaredSecrets { get; }
+
+    public static string StackFile => Path.Combine(Voting.Testing.TestDirectories.Repository, "deploy", "swarm", "stack.yml");
+
+    /// <summary>Reads the stack with no variables set, so every <c>${VAR:-default}</c> takes its default.</summary>
+    public static SwarmStack Load()
+    {
+        var text = Variable().Replace(File.ReadAllText(StackFile), match => match.Groups["default"].Success
+            ? match.Groups["default"].Value
+            : throw new InvalidOperationException($"{match.Value} in the stack has no default."));
+        using var reader = new StringReader(text);
+        var root = (Dictionary<object, object>)new DeserializerBuilder().Build().Deserialize(new MergingParser(new Parser(reader)))!;
+
+        var services = Map(root["services"]).ToDictionary(
+            service => service.Key,
+            service =>
+            {
+                var spec = Map(service.Value);
+                var deploy = spec.TryGetValue("deploy", out var d) ? Map(d) : [];
+                var placement = deploy.TryGetValue("placement", out var p) ? Map(p) : [];
+                return new StackService(
+                    service.Key,
+                    (string)spec["image"],
+                    spec.TryGetValue("environment", out var environment)
+                        ? Map(environment).ToDictionary(e => e.Key, e => e.Value?.ToString() ?? "")
+                        : [],
+                    spec.TryGetValue("secrets", out var secrets) ? List(secrets).Select(Secret).ToDictionary(s => s.Target, s => s.Source) : [],
+                    deploy.TryGetValue("replicas", out var replicas) ? int.Parse((string)replicas, global::System.Globalization.CultureInfo.InvariantCulture) : 1,
+                    placement.TryGetValue("constraints", out var constraints) ? List(constraints).Cast<string>().ToArray() : []);
+            });
+
+        var subnet = (string)Map(List(Map(Map(Map(root["networks"])["voting"])["ipam"])["config"])[0])["subnet"];
+        return new SwarmStack(services, subnet, Map(root["secrets"]).Keys.ToHashSet());
+    }
+
+    private static (string Target, string Source) Secret(object item) => item switch
+    {
+        string name => (name, name),
+        _ => (Map(item).TryGetValue("target", out var target) ? (string)target : (string)Map(item)["source"], (string)Map(item)["source"]),
+    };
+
+    private static Dictionary<string, object> Map(object node) =>
+        ((Dictionary<object, object>)node).ToDictionary(e => (string)e.Key, e => e.Value);
+
+    private static List<object> List(object node) => (List<object>)node;
+
+    [GeneratedRegex(@"\$\{(?<name>[A-Z_][A-Z0-9_]*)(?::-(?<default>[^}]*))?\}")]
+    private static partial Regex Variable();
+}
+
+/// <summary>The <c>ENV</c> each target of <c>deploy/swarm/Dockerfile</c> sets, including what it inherits.</summary>
+public static partial class DockerfileTargets
+{
+    public static string DockerfilePath => Path.Combine(Voting.Testing.TestDirectories.Repository, "deploy", "swarm", "Dockerfile");
+
+    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> ReadEnvironments()
+    {
+        var stages = new Dictionary<string, Dictionary<string, string>>();
+        Dictionary<string, string>? current = null;
+        // Continuation lines belong to the instruction before them.
+        var instructions = File.ReadAllText(DockerfilePath).Replace("\\\n", " ", StringComparison.Ordinal).Split('\n');
+        foreach (var line in instructions.Select(l => l.Trim()))
+        {
+            if (From().Match(line) is { Success: true } from)
+            {
+                current = stages.TryGetValue(from.Groups["base"].Value, out var parent) ? new(parent) : [];
+                stages[from.Groups["stage"].Value] = current;
+            }
+            else if (line.StartsWith("ENV ", StringComparison.Ordinal) && current is not null)
+            {
+                foreach (var pair in line[4..].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var equals = pair.IndexOf('=', StringComparison.Ordinal);
+                    current[pair[..equals]] = pair[(equals + 1)..];
+                }
+            }
+        }
+
+        return stages.ToDictionary(s => s.Key, s => (IReadOnlyDictionary<string, string>)s.Value);
+    }
+
+    [GeneratedRegex(@"^FROM\s+(?<base>\S+)\s+AS\s+(?<stage>\S+)$", RegexOptions.IgnoreCase)]
+    private static partial Regex From();
+}
