@@ -19,6 +19,8 @@ CONNECTIONS="${BENCH_CONNECTIONS:-64}"
 SECONDS_PER_ROUND="${BENCH_SECONDS:-15}"
 ROUNDS="${BENCH_ROUNDS:-2}"
 CONFIGURATION="${VOTING_CONFIGURATION:-Release}"
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 die() { printf 'bench accept: %s\n' "$*" >&2; exit 1; }
 command -v wrk >/dev/null || die "wrk is needed (apt-get install -y wrk)"
@@ -39,18 +41,9 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 
-VOTER_COOKIE=$(curl -fsS -c - -o /dev/null "$FRONTEND_URL/" | awk '$6 == "voter_id" { print "voter_id=" $7 }')
+VOTER_COOKIE=$(voter_cookie "$FRONTEND_URL")
 [ -n "$VOTER_COOKIE" ] || die "frontend01 issued no voter cookie"
 export VOTER_COOKIE
-
-round() { # name url connections seconds [delay ms]: prints "name req/s p50 p99 non-2xx"
-  local out
-  out=$(VOTE_DELAY_MS="${5:-0}" wrk -t1 -c"$3" -d"$4"s --latency -s "$ROOT/bench/vote.lua" "$2")
-  printf '%-10s %9.0f req/s   p50 %8s   p99 %8s   non-2xx %s\n' "$1" \
-    "$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")" \
-    "$(awk '$1 == "50%" { print $2 }' <<<"$out")" "$(awk '$1 == "99%" { print $2 }' <<<"$out")" \
-    "$(awk '/Non-2xx/ { print $5 }' <<<"$out" | grep . || echo 0)"
-}
 
 echo "Warming up both applications (10 s each)..."
 round warm-up "http://127.0.0.1:$BASELINE_PORT" "$CONNECTIONS" 10 >/dev/null
