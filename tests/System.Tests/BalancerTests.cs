@@ -120,6 +120,26 @@ public sealed partial class BalancerTests(VotingSystemFixture system) : IDisposa
         Assert.Equal(HttpStatusCode.ServiceUnavailable, await StatusOfAsync(new Uri(lonely.BaseAddress, "health/ready")));
     }
 
+    [Fact]
+    public async Task ABalancerThatCannotReadTheRegistryRoutesToTheFrontEndsItWasGiven()
+    {
+        // Started while no worker silo is up (here: a cluster nobody runs), with frontend01 configured.
+        await using var seeded = system.Apps.StartBalancer("balancer-seeded", new Dictionary<string, string?>
+        {
+            ["Clustering__ClusterId"] = "nobody-runs-this",
+            ["Balancer__Frontends__frontend01"] = system.Frontends[0].App.BaseAddress.ToString(),
+        });
+        await seeded.WaitReadyAsync(TimeSpan.FromSeconds(60));
+
+        using var browser = new Browser();
+        await browser.OpenAsync(seeded.BaseAddress);
+        var vote = await browser.VoteWithJsonAsync(seeded.BaseAddress, "b");
+        Assert.Equal(HttpStatusCode.Accepted, vote.StatusCode);
+        Assert.Equal("frontend01", (await Browser.JsonAsync(vote)).GetProperty("frontendId").GetString());
+        var status = JsonDocument.Parse(await _http.GetStringAsync(new Uri(seeded.BaseAddress, "balancer/frontends"))).RootElement;
+        Assert.Contains("Not connected", status.GetProperty("problem").GetString(), StringComparison.Ordinal);
+    }
+
     private async Task<HttpStatusCode> StatusOfAsync(Uri address)
     {
         try

@@ -76,6 +76,14 @@ public sealed class StartupValidationTests(VotingSystemFixture system)
     }
 
     [Fact]
+    public async Task ABalancerGivenAnUnusableFrontEndAddressFailsNamingTheSetting()
+    {
+        await AssertFailsNamingAsync(
+            system.Apps.StartBalancer("bad-balancer", new Dictionary<string, string?> { ["Balancer__Frontends__frontend01"] = "frontend01:8080" }),
+            "Balancer:Frontends", "Balancer__Frontends__frontend01=");
+    }
+
+    [Fact]
     public async Task AFrontEndWithAShortSigningKeyFailsNamingIt()
     {
         await AssertFailsNamingAsync(

@@ -28,13 +28,19 @@ public static class BalancerHostingExtensions
             .Validate(o => o.ConnectTimeout > TimeSpan.Zero, SettingsValidation.Invalid("Balancer:ConnectTimeout", "must be positive."))
             .Validate(o => o.RequestTimeout > TimeSpan.Zero, SettingsValidation.Invalid("Balancer:RequestTimeout", "must be positive."))
             .Validate(o => o.MaxRequestBodyBytes is >= 1024 and <= 1024 * 1024, SettingsValidation.Invalid("Balancer:MaxRequestBodyBytes", "must be between 1024 and 1048576."))
+            .Validate(o => o.Frontends.Values.All(FrontendDirectory.IsUsableAddress),
+                SettingsValidation.Invalid("Balancer:Frontends", "must map front-end ids to absolute http:// or https:// addresses, e.g. Balancer__Frontends__frontend01=http://frontend01:8080/."))
             .ValidateOnStart();
         services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<BalancerOptions>>((kestrel, balancer) => kestrel.Limits.MaxRequestBodySize = balancer.Value.MaxRequestBodyBytes);
 
         builder.AddVotingClusterClient(readiness: false);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddReverseProxy().LoadFromMemory([FrontendDirectory.Route], [FrontendDirectory.Cluster(new Dictionary<string, string>(), new BalancerOptions())]);
+        // The configured front ends until the registry is read; FrontendDirectory keeps the list from then on.
+        var configured = builder.Configuration.GetSection(BalancerOptions.SectionName).Get<BalancerOptions>() ?? new BalancerOptions();
+        services.AddReverseProxy().LoadFromMemory(
+            [FrontendDirectory.Route],
+            [FrontendDirectory.Cluster(configured.Frontends.Where(f => FrontendDirectory.IsUsableAddress(f.Value)).ToDictionary(), configured)]);
         services.AddSingleton<IForwarderHttpClientFactory, BalancerHttpClientFactory>();
         services.AddSingleton<Failover>();
         services.AddSingleton<FrontendDirectory>();

@@ -5,6 +5,14 @@ public sealed class BalancerOptions
 {
     public const string SectionName = "Balancer";
 
+    /// <summary>
+    /// Front ends routed to besides those the registry lists (id → address, e.g. <c>Balancer:Frontends:frontend01</c>
+    /// = <c>http://frontend01:8080/</c>). Optional: it lets a balancer that starts while no worker silo is up — so the
+    /// registry cannot be read — route votes anyway, as the front ends take them without the worker tier. Where the
+    /// registry lists the same id, the registry's address wins.
+    /// </summary>
+    public Dictionary<string, string> Frontends { get; set; } = [];
+
     /// <summary>How often the front-end list is read from the cluster's registry.</summary>
     public TimeSpan RefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
 

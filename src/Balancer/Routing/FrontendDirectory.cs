@@ -22,7 +22,7 @@ public sealed partial class FrontendDirectory(
 {
     public const string ClusterId = "frontends";
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
-    private FrozenDictionary<string, string> _destinations = FrozenDictionary<string, string>.Empty;
+    private FrozenDictionary<string, string> _destinations = options.Value.Frontends.ToFrozenDictionary(StringComparer.Ordinal);
     private bool _failing;
 
     /// <summary>When the registry was last read, and why the latest attempt failed if it did.</summary>
@@ -105,9 +105,10 @@ public sealed partial class FrontendDirectory(
         }
 
         LastRead = (timeProvider.GetUtcNow(), null);
-        var destinations = frontends
-            .Where(f => f.HttpEndpoint is not null)
-            .ToFrozenDictionary(f => f.FrontendId, f => f.HttpEndpoint!, StringComparer.Ordinal);
+        var destinations = options.Value.Frontends
+            .ExceptBy(frontends.Select(f => f.FrontendId), f => f.Key)
+            .Concat(frontends.Where(f => f.HttpEndpoint is not null).Select(f => KeyValuePair.Create(f.FrontendId, f.HttpEndpoint!)))
+            .ToFrozenDictionary(StringComparer.Ordinal);
         if (SameDestinations(destinations, _destinations))
         {
             return;
@@ -136,6 +137,10 @@ public sealed partial class FrontendDirectory(
             _failing = true;
         }
     }
+
+    /// <summary>An absolute http(s) address a front end can be reached at.</summary>
+    public static bool IsUsableAddress(string address) =>
+        Uri.TryCreate(address, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
 
     private static bool SameDestinations(FrozenDictionary<string, string> a, FrozenDictionary<string, string> b) =>
         a.Count == b.Count && a.All(d => b.TryGetValue(d.Key, out var address) && address == d.Value);

@@ -53,8 +53,8 @@ public sealed class SwarmStackFixture : IAsyncLifetime
         SecretValues["voting_voter_cookie_key"] = VotingApps.SigningKey;
         SecretValues["voting_postgres_password"] = "(read by the postgres image only)";
 
-        // Workers first, as a swarm would converge anyway; then everything else.
-        foreach (var service in Stack.Services.Values.Where(s => s.Target is not null).OrderBy(s => s.Target == "silo" ? 0 : 1))
+        // Workers first, then front ends, then their clients, as a swarm would converge anyway.
+        foreach (var service in Stack.Services.Values.Where(s => s.Target is not null).OrderBy(s => s.Target switch { "silo" => 0, "web" => 1, _ => 2 }))
         {
             for (var replica = 1; replica <= service.Replicas; replica++)
             {
@@ -98,6 +98,15 @@ public sealed class SwarmStackFixture : IAsyncLifetime
             settings["Frontend__Redis"] = Redis.TryGetValue(host, out var server)
                 ? server.Endpoint
                 : throw new InvalidOperationException($"{service.Name} writes to {redis}, which the stack does not run.");
+        }
+
+        // A balancer's configured front ends: the addresses their processes took here.
+        foreach (var key in settings.Keys.Where(k => k.StartsWith("Balancer__Frontends__", StringComparison.Ordinal)).ToArray())
+        {
+            var id = key["Balancer__Frontends__".Length..];
+            settings[key] = Tasks.TryGetValue(id, out var frontend) && settings[key] == Stack.Services[id].Environment["Frontend__AdvertisedUrl"]
+                ? frontend[0].BaseAddress.ToString()
+                : throw new InvalidOperationException($"{service.Name} routes to {id} at {settings[key]}, which is not the address that front end announces.");
         }
 
         // The front end announces its own address here; in the swarm, the one the stack names (checked by the tests).

@@ -48,6 +48,13 @@ public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
         }
 
         Assert.Equal(frontends.Length, frontends.Select(f => f.Environment["Frontend__Redis"]).Distinct().Count());
+
+        // The balancer's configured front ends, if any, are front ends of the stack at the addresses they announce.
+        foreach (var (key, address) in Ours("balancer").Single().Environment.Where(e => e.Key.StartsWith("Balancer__Frontends__", StringComparison.Ordinal)))
+        {
+            var id = key["Balancer__Frontends__".Length..];
+            Assert.Equal(swarm.Stack.Services[id].Environment["Frontend__AdvertisedUrl"], address);
+        }
     }
 
     [Fact]
