@@ -61,7 +61,8 @@ public static class ClusteringHostingExtensions
             configuration.GetSection($"{ClusteringOptions.SectionName}:Membership").Bind(membership);
         });
 
-        silo.AddDashboard();
+        // Section Dashboard: e.g. Dashboard__CounterUpdateIntervalMs, how often the dashboard samples every counter.
+        silo.AddDashboard(dashboard => configuration.GetSection("Dashboard").Bind(dashboard));
         silo.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("cluster", tags: [HealthEndpoints.ReadyTag], timeout: HealthEndpoints.CheckTimeout);
         return silo;
     }
