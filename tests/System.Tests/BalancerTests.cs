@@ -121,6 +121,40 @@ public sealed partial class BalancerTests(VotingSystemFixture system) : IDisposa
     }
 
     [Fact]
+    public async Task AVoteAFrontEndRefusesWith503IsTakenByAnotherBeforeTheHealthChecksNotice()
+    {
+        // frontend01 and frontend03 only, checked once in ten minutes: frontend03 stays in the rotation after its
+        // Redis dies, so the votes sent to it are answered 503 by it.
+        await using var balancer = system.Apps.StartBalancer("balancer-slow-checks", new Dictionary<string, string?>
+        {
+            ["Clustering__ClusterId"] = "nobody-runs-this",
+            ["Balancer__Frontends__frontend01"] = system.Frontends[0].App.BaseAddress.ToString(),
+            ["Balancer__Frontends__frontend03"] = system.Faulty.App.BaseAddress.ToString(),
+            ["Balancer__HealthCheckInterval"] = "00:10:00",
+        });
+        await balancer.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        using var browser = new Browser();
+        await browser.OpenAsync(balancer.BaseAddress);
+
+        await system.Faulty.Redis.KillAsync();
+        try
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                var vote = await browser.VoteWithJsonAsync(balancer.BaseAddress, i % 2 == 0 ? "a" : "b");
+                Assert.Equal(HttpStatusCode.Accepted, vote.StatusCode);
+                Assert.Equal("frontend01", (await Browser.JsonAsync(vote)).GetProperty("frontendId").GetString());
+            }
+        }
+        finally
+        {
+            await system.Faulty.Redis.RestartAsync();
+        }
+
+        Assert.Contains("frontend03 could not take the request (frontend-503", balancer.Process.Tail(400), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ABalancerThatCannotReadTheRegistryRoutesToTheFrontEndsItWasGiven()
     {
         // Started while no worker silo is up (here: a cluster nobody runs), with frontend01 configured.

@@ -7,6 +7,7 @@ using Voting.ServiceDefaults.Configuration;
 using Voting.ServiceDefaults.Health;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Transforms;
 
 namespace Voting.Balancer.Routing;
 
@@ -38,7 +39,9 @@ public static class BalancerHostingExtensions
         services.TryAddSingleton(TimeProvider.System);
         // The configured front ends until the registry is read; FrontendDirectory keeps the list from then on.
         var configured = builder.Configuration.GetSection(BalancerOptions.SectionName).Get<BalancerOptions>() ?? new BalancerOptions();
-        services.AddReverseProxy().LoadFromMemory(
+        services.AddReverseProxy()
+            .AddTransforms(transforms => transforms.AddResponseTransform(Failover.HoldBackRefusal))
+            .LoadFromMemory(
             [FrontendDirectory.Route],
             [FrontendDirectory.Cluster(configured.Frontends.Where(f => FrontendDirectory.IsUsableAddress(f.Value)).ToDictionary(), configured)]);
         services.AddSingleton<IForwarderHttpClientFactory, BalancerHttpClientFactory>();

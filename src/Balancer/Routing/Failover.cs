@@ -1,23 +1,27 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.Transforms;
 
 namespace Voting.Balancer.Routing;
 
 /// <summary>
-/// The step of the proxy pipeline that keeps a voter from seeing a dead front end: a request whose connection was
-/// refused (or not made in time) never reached that front end, so it is sent to another one; any other failure becomes
-/// a <c>503</c> with <c>Retry-After</c> and a sentence saying whether the vote may have been recorded — never YARP's bare
-/// 502 or 504.
+/// The step of the proxy pipeline that keeps a voter from seeing a dead or unready front end: a request whose
+/// connection was refused (or not made in time) never reached that front end, and one it answered 503 it did not take,
+/// so either is sent to another front end; any other failure becomes a <c>503</c> with <c>Retry-After</c> and a sentence
+/// saying whether the vote may have been recorded — never YARP's bare 502 or 504.
 /// </summary>
 public sealed partial class Failover(IOptions<BalancerOptions> options, IMeterFactory meters, ILogger<Failover> logger)
 {
     public const string MeterName = "Voting.Balancer";
     private const int MaxAttempts = 3;
+    private static readonly object RetryPossibleKey = new();
+    private static readonly object RefusedByFrontEndKey = new();
     private readonly Counter<long> _retries = meters.Create(MeterName).CreateCounter<long>(
-        "voting.balancer.retries", description: "Requests sent to another front end because the chosen one refused the connection.");
+        "voting.balancer.retries", description: "Requests sent to another front end because the chosen one refused the connection or answered 503, by reason.");
     private readonly Counter<long> _unavailable = meters.Create(MeterName).CreateCounter<long>(
         "voting.balancer.unavailable", description: "Requests answered 503 by the balancer itself, by reason.");
 
@@ -30,31 +34,61 @@ public sealed partial class Failover(IOptions<BalancerOptions> options, IMeterFa
         var candidates = proxy.AvailableDestinations.ToList();
         for (var attempt = 1; ; attempt++)
         {
+            // A front end's own 503 is held back (see HoldBackRefusal) only while another front end could be asked.
+            if (attempt < MaxAttempts && candidates.Count > 1)
+            {
+                context.Items[RetryPossibleKey] = true;
+            }
+            else
+            {
+                context.Items.Remove(RetryPossibleKey);
+            }
+
             await next();
-            if (context.GetForwarderErrorFeature() is not { } error || context.Response.HasStarted)
+            var refusedByFrontEnd = context.Items.Remove(RefusedByFrontEndKey);
+            var error = context.GetForwarderErrorFeature();
+            if ((error is null && !refusedByFrontEnd) || context.Response.HasStarted)
             {
                 return;
             }
 
-            var refused = proxy.ProxiedDestination;
-            if (refused is not null)
+            var tried = proxy.ProxiedDestination;
+            if (tried is not null)
             {
-                candidates.Remove(refused);
+                candidates.Remove(tried);
             }
 
-            if (!NeverReachedTheFrontEnd(error) || attempt == MaxAttempts || refused is null || candidates.Count == 0)
+            if (error is not null && (!NeverReachedTheFrontEnd(error) || attempt == MaxAttempts || tried is null || candidates.Count == 0))
             {
                 await AnswerUnavailableAsync(context, error);
                 return;
             }
 
-            LogRetried(logger, refused.DestinationId, error.Exception?.Message);
-            _retries.Add(1);
+            var reason = refusedByFrontEnd ? "frontend-503" : "connection-refused";
+            LogRetried(logger, tried?.DestinationId, reason, error?.Exception?.Message);
+            _retries.Add(1, new KeyValuePair<string, object?>("reason", reason));
             proxy.AvailableDestinations = candidates.ToArray();
             context.Features.Set<IForwarderErrorFeature>(null);
             context.Request.Body.Position = 0;
-            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.Clear();
         }
+    }
+
+    /// <summary>
+    /// A response transform: a front end that answers 503 said it could not take the vote (its Redis is down or full,
+    /// say) — it is not recorded, or at worst recorded without the voter being told, which a second copy of the same
+    /// choice cannot make count twice (one row per voter, latest wins). While another front end can be asked, the 503
+    /// is held back and <see cref="InvokeAsync"/> asks it; the voter sees the 503 only from the last one asked.
+    /// </summary>
+    public static ValueTask HoldBackRefusal(ResponseTransformContext transform)
+    {
+        if (transform.ProxyResponse?.StatusCode == HttpStatusCode.ServiceUnavailable && transform.HttpContext.Items.ContainsKey(RetryPossibleKey))
+        {
+            transform.SuppressResponseBody = true;
+            transform.HttpContext.Items[RefusedByFrontEndKey] = true;
+        }
+
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>The connection was refused or not made in time: no byte of the request reached the front end.</summary>
@@ -107,6 +141,6 @@ public sealed partial class Failover(IOptions<BalancerOptions> options, IMeterFa
 
     private sealed record ProblemBody(string Type, string Title, int Status, string Detail, string Reason);
 
-    [LoggerMessage(1, LogLevel.Information, "Front end {FrontendId} could not be reached ({Error}); the request goes to another")]
-    private static partial void LogRetried(ILogger logger, string frontendId, string? error);
+    [LoggerMessage(1, LogLevel.Information, "Front end {FrontendId} could not take the request ({Reason}: {Error}); it goes to another")]
+    private static partial void LogRetried(ILogger logger, string? frontendId, string reason, string? error);
 }
