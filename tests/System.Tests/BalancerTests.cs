@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Voting.Testing;
 
 namespace Voting.System.Tests;
@@ -10,7 +9,7 @@ namespace Voting.System.Tests;
 /// answer ready, and answers for itself — 503 with a reason — when none can take a vote.
 /// </summary>
 [Collection(VotingSystemCollection.Name)]
-public sealed partial class BalancerTests(VotingSystemFixture system) : IDisposable
+public sealed class BalancerTests(VotingSystemFixture system) : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
@@ -30,7 +29,7 @@ public sealed partial class BalancerTests(VotingSystemFixture system) : IDisposa
         {
             using var browser = new Browser();
             var page = await (await browser.OpenAsync(Balancer)).Content.ReadAsStringAsync();
-            seen.Add(ProcessedBy().Match(page).Groups[1].Value);
+            seen.Add(Browser.ProcessedBy(page));
         }
 
         Assert.Superset(expected.ToHashSet(), seen);
@@ -202,7 +201,4 @@ public sealed partial class BalancerTests(VotingSystemFixture system) : IDisposa
             Patience,
             () => Task.FromResult($"the balancer does not show {string.Join(", ", ids)} as {(available ? "available" : "out of rotation")}: {last}"));
     }
-
-    [GeneratedRegex(@"Vote processed by [^(<]+\((frontend[0-9]+)\)")]
-    private static partial Regex ProcessedBy();
 }

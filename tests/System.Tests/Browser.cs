@@ -1,11 +1,12 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace Voting.System.Tests;
 
 /// <summary>A simulated browser: its own cookie jar, talking to whichever front end the load balancer picked.</summary>
-internal sealed class Browser : IDisposable
+internal sealed partial class Browser : IDisposable
 {
     private readonly HttpClient _http;
 
@@ -35,5 +36,11 @@ internal sealed class Browser : IDisposable
     public static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
 
+    /// <summary>The front end a vote page says processed it ("Vote processed by host (frontend01)"), or "".</summary>
+    public static string ProcessedBy(string page) => ProcessedByPattern().Match(page).Groups[1].Value;
+
     public void Dispose() => _http.Dispose();
+
+    [GeneratedRegex(@"Vote processed by [^(<]+\(([A-Za-z0-9_-]+)\)")]
+    private static partial Regex ProcessedByPattern();
 }
