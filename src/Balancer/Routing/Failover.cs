@@ -91,11 +91,19 @@ public sealed partial class Failover(IOptions<BalancerOptions> options, IMeterFa
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>The connection was refused or not made in time: no byte of the request reached the front end.</summary>
-    public static bool NeverReachedTheFrontEnd(IForwarderErrorFeature error) =>
-        error.Error == ForwarderError.Request && error.Exception is HttpRequestException request
-        && (request.HttpRequestError == HttpRequestError.ConnectionError
-            || request.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable });
+    /// <summary>
+    /// The connection was refused, its name did not resolve, or it was not made within <c>Balancer:ConnectTimeout</c>
+    /// (SocketsHttpHandler reports that as a cancellation caused by a <see cref="TimeoutException"/>, which YARP calls
+    /// <see cref="ForwarderError.RequestTimedOut"/>): no byte of the request reached the front end.
+    /// </summary>
+    public static bool NeverReachedTheFrontEnd(IForwarderErrorFeature error) => error switch
+    {
+        { Error: ForwarderError.Request, Exception: HttpRequestException request } =>
+            request.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
+            || request.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostUnreachable or SocketError.NetworkUnreachable },
+        { Error: ForwarderError.Request or ForwarderError.RequestTimedOut, Exception: OperationCanceledException { InnerException: TimeoutException } } => true,
+        _ => false,
+    };
 
     private async Task AnswerUnavailableAsync(HttpContext context, IForwarderErrorFeature error)
     {
@@ -109,7 +117,7 @@ public sealed partial class Failover(IOptions<BalancerOptions> options, IMeterFa
                 reason = "no-frontend";
                 detail = "No front end can take votes right now, so your vote was not recorded. Please try again in a moment.";
                 break;
-            case ForwarderError.Request when NeverReachedTheFrontEnd(error):
+            case ForwarderError.Request or ForwarderError.RequestTimedOut when NeverReachedTheFrontEnd(error):
                 reason = "frontends-refused";
                 detail = "No front end answered, so your vote was not recorded. Please try again in a moment.";
                 break;

@@ -26,7 +26,7 @@ public sealed partial class FrontendDirectory(
     private bool _failing;
 
     /// <summary>When the registry was last read, and why the latest attempt failed if it did.</summary>
-    public (DateTimeOffset? ReadAt, string? Problem) LastRead { get; private set; } = (null, "The registry has not been read yet.");
+    public RegistryRead LastRead { get; private set; } = new(null, "The registry has not been read yet.");
 
     /// <summary>The route every request takes: all of them go to a front end.</summary>
     public static RouteConfig Route { get; } = new()
@@ -73,13 +73,13 @@ public sealed partial class FrontendDirectory(
         using var timer = new PeriodicTimer(options.Value.RefreshInterval, timeProvider);
         do
         {
-            await RefreshAsync();
+            await RefreshAsync(stoppingToken);
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
     /// <summary>Reads the registry once and, if the front ends changed, gives the proxy the new list.</summary>
-    public async Task RefreshAsync()
+    private async Task RefreshAsync(CancellationToken stoppingToken)
     {
         if (cluster.Client is not { } grains)
         {
@@ -90,10 +90,12 @@ public sealed partial class FrontendDirectory(
         FrontendInfo[] frontends;
         try
         {
-            frontends = await grains.GetFrontendRegistry().GetFrontendsAsync().WaitAsync(CallTimeout);
+            frontends = await grains.GetFrontendRegistry().GetFrontendsAsync().WaitAsync(CallTimeout, stoppingToken);
         }
-        catch (Exception exception) when (exception is OrleansException or TimeoutException)
+        catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
         {
+            // Whatever the cluster throws (a storage error while the registry re-activates, a serializer error during
+            // an upgrade), the balancer goes on routing to the front ends it knows.
             Failed("The front-end registry cannot be read: " + exception.Message);
             return;
         }
@@ -104,10 +106,11 @@ public sealed partial class FrontendDirectory(
             _failing = false;
         }
 
-        LastRead = (timeProvider.GetUtcNow(), null);
+        LastRead = new RegistryRead(timeProvider.GetUtcNow(), null);
+        var registered = frontends.Where(f => f.HttpEndpoint is not null && IsUsableAddress(f.HttpEndpoint)).ToArray();
         var destinations = options.Value.Frontends
-            .ExceptBy(frontends.Select(f => f.FrontendId), f => f.Key)
-            .Concat(frontends.Where(f => f.HttpEndpoint is not null).Select(f => KeyValuePair.Create(f.FrontendId, f.HttpEndpoint!)))
+            .ExceptBy(registered.Select(f => f.FrontendId), f => f.Key)
+            .Concat(registered.Select(f => KeyValuePair.Create(f.FrontendId, f.HttpEndpoint!)))
             .ToFrozenDictionary(StringComparer.Ordinal);
         if (SameDestinations(destinations, _destinations))
         {
@@ -130,7 +133,7 @@ public sealed partial class FrontendDirectory(
 
     private void Failed(string problem)
     {
-        LastRead = (LastRead.ReadAt, problem);
+        LastRead = LastRead with { Problem = problem };
         if (!_failing)
         {
             LogRegistryUnreadable(logger, problem, _destinations.Count);
@@ -157,3 +160,6 @@ public sealed partial class FrontendDirectory(
     [LoggerMessage(4, LogLevel.Information, "The front-end registry can be read again")]
     private static partial void LogRegistryReadAgain(ILogger logger);
 }
+
+/// <summary>When the registry was last read, and why the latest attempt failed if it did (one reference, read whole).</summary>
+public sealed record RegistryRead(DateTimeOffset? ReadAt, string? Problem);

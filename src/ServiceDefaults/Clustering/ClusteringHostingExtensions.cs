@@ -31,7 +31,8 @@ public static class ClusteringHostingExtensions
             o.ServiceId = options.ServiceId;
         });
         silo.ConfigureEndpoints(advertised, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
-        silo.Configure<SiloOptions>(o => o.SiloName = $"{role.ToString().ToLowerInvariant()}-{options.SiloPort}");
+        // Role, host and port: in a swarm every silo listens on the same port, on a host of its own.
+        silo.Configure<SiloOptions>(o => o.SiloName = $"{role.ToString().ToLowerInvariant()}-{Environment.MachineName}-{options.SiloPort}");
 
         switch (options.Provider)
         {

@@ -9,7 +9,7 @@ namespace Voting.ServiceDefaults.Health;
 
 /// <summary>
 /// <c>/health/live</c> (the process serves requests) and <c>/health/ready</c> (its dependencies answer), in every
-/// environment: Swarm's health checks and <c>./voting up</c> rely on them.
+/// environment: the load balancer and <c>./voting up</c> rely on them.
 /// </summary>
 public static class HealthEndpoints
 {
