@@ -50,7 +50,9 @@ public sealed class StartupValidationTests(VotingSystemFixture system)
         try
         {
             await File.WriteAllTextAsync(Path.Combine(secrets.FullName, "VoterCookie__SigningKey"), VotingApps.SigningKey + "\n");
-            await using var web = system.Apps.StartWeb("secret-key", system.Frontends[0].Redis.Endpoint, new Dictionary<string, string?>
+            // A Redis of its own: a front end registered on another's stream would get a second drainer on it.
+            await using var redis = await RedisServer.StartAsync();
+            await using var web = system.Apps.StartWeb("secret-key", redis.Endpoint, new Dictionary<string, string?>
             {
                 ["VoterCookie__SigningKey"] = "",
                 ["SecretsDirectory"] = secrets.FullName,
