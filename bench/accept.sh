@@ -45,19 +45,4 @@ VOTER_COOKIE=$(voter_cookie "$FRONTEND_URL")
 [ -n "$VOTER_COOKIE" ] || die "frontend01 issued no voter cookie"
 export VOTER_COOKIE
 
-echo "Warming up both applications (10 s each)..."
-round warm-up "http://127.0.0.1:$BASELINE_PORT" "$CONNECTIONS" 10 >/dev/null
-round warm-up "$FRONTEND_URL" "$CONNECTIONS" 10 >/dev/null
-
-echo "Throughput, wrk -t1 -c$CONNECTIONS -d${SECONDS_PER_ROUND}s, POST /api/votes:"
-for r in $(seq "$ROUNDS"); do
-  round baseline "http://127.0.0.1:$BASELINE_PORT" "$CONNECTIONS" "$SECONDS_PER_ROUND"
-  round frontend "$FRONTEND_URL" "$CONNECTIONS" "$SECONDS_PER_ROUND"
-done
-
-# Paced: 32 connections, each waiting 3 ms between requests, is a third to a half of what the front end takes here.
-echo "Latency at a paced load, wrk -t1 -c32, 3 ms between requests per connection:"
-for r in $(seq "$ROUNDS"); do
-  round baseline "http://127.0.0.1:$BASELINE_PORT" 32 "$SECONDS_PER_ROUND" 3
-  round frontend "$FRONTEND_URL" 32 "$SECONDS_PER_ROUND" 3
-done
+compare baseline "http://127.0.0.1:$BASELINE_PORT" frontend "$FRONTEND_URL"

@@ -32,18 +32,4 @@ VOTER_COOKIE=$(voter_cookie "$FRONTEND_URL")
 [ -n "$VOTER_COOKIE" ] || die "frontend01 issued no voter cookie"
 export VOTER_COOKIE
 
-echo "Warming up (10 s each)..."
-round warm-up "$FRONTEND_URL" "$CONNECTIONS" 10 >/dev/null
-round warm-up "$BALANCER_URL" "$CONNECTIONS" 10 >/dev/null
-
-echo "Throughput, wrk -t1 -c$CONNECTIONS -d${SECONDS_PER_ROUND}s, POST /api/votes:"
-for r in $(seq "$ROUNDS"); do
-  round direct "$FRONTEND_URL" "$CONNECTIONS" "$SECONDS_PER_ROUND"
-  round balancer "$BALANCER_URL" "$CONNECTIONS" "$SECONDS_PER_ROUND"
-done
-
-echo "Latency at a paced load, wrk -t1 -c32, 3 ms between requests per connection:"
-for r in $(seq "$ROUNDS"); do
-  round direct "$FRONTEND_URL" 32 "$SECONDS_PER_ROUND" 3
-  round balancer "$BALANCER_URL" 32 "$SECONDS_PER_ROUND" 3
-done
+compare direct "$FRONTEND_URL" balancer "$BALANCER_URL"

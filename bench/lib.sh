@@ -14,3 +14,23 @@ round() {
 voter_cookie() {
   curl -fsS -c - -o /dev/null "$1/" | awk '$6 == "voter_id" { print "voter_id=" $7 }'
 }
+
+# compare name_a url_a name_b url_b: warm both up, then alternating rounds of each — at full throughput
+# (CONNECTIONS connections) and at a paced load (32 connections, 3 ms between requests: a third to a half of what a
+# front end takes here) — SECONDS_PER_ROUND long, ROUNDS times. VOTER_COOKIE must be exported.
+compare() {
+  local r
+  echo "Warming up (10 s each)..."
+  round warm-up "$2" "$CONNECTIONS" 10 >/dev/null
+  round warm-up "$4" "$CONNECTIONS" 10 >/dev/null
+  echo "Throughput, wrk -t1 -c$CONNECTIONS -d${SECONDS_PER_ROUND}s, POST /api/votes:"
+  for r in $(seq "$ROUNDS"); do
+    round "$1" "$2" "$CONNECTIONS" "$SECONDS_PER_ROUND"
+    round "$3" "$4" "$CONNECTIONS" "$SECONDS_PER_ROUND"
+  done
+  echo "Latency at a paced load, wrk -t1 -c32, 3 ms between requests per connection:"
+  for r in $(seq "$ROUNDS"); do
+    round "$1" "$2" 32 "$SECONDS_PER_ROUND" 3
+    round "$3" "$4" 32 "$SECONDS_PER_ROUND" 3
+  done
+}
