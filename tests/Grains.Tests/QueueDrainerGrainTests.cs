@@ -16,7 +16,7 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
     private Task RegisterAsync(FakeFrontend frontend) => fixture.Grains.GetFrontendRegistry().RegisterAsync(frontend.Info);
 
     /// <summary>Waits until every voter's row holds the expected vote.</summary>
-    private async Task WaitForVotesAsync(IReadOnlyDictionary<Guid, Ballot> expected)
+    private async Task WaitForVotesAsync(IReadOnlyDictionary<Guid, Vote> expected)
     {
         await Poll.UntilAsync(
             async () =>
@@ -61,7 +61,7 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
     public async Task AcknowledgedVotesFromTwoFrontEndsAreCountedWithTheLatestVotePerVoter()
     {
         var frontends = new[] { NewFrontend(), NewFrontend() };
-        var expected = new Dictionary<Guid, Ballot>();
+        var expected = new Dictionary<Guid, Vote>();
         var random = new Random(42);
         var writes = new List<Task>();
         for (var voter = 0; voter < 400; voter++)
@@ -71,9 +71,9 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
             for (var i = 0; i < votes; i++)
             {
                 // Each vote goes to either front end, later votes with later timestamps, as a browser would send them.
-                var ballot = Ballots.Cast(voterId, random.Next(2) == 0 ? "a" : "b", voter * 10 + i);
-                expected[voterId] = ballot;
-                writes.Add(frontends[random.Next(2)].AddAsync(ballot));
+                var vote = TestVotes.Cast(voterId, random.Next(2) == 0 ? "a" : "b", voter * 10 + i);
+                expected[voterId] = vote;
+                writes.Add(frontends[random.Next(2)].AddAsync(vote));
             }
         }
 
@@ -94,14 +94,14 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
     {
         var frontend = NewFrontend();
         await RegisterAsync(frontend);
-        var expected = new Dictionary<Guid, Ballot>();
+        var expected = new Dictionary<Guid, Vote>();
         for (var round = 0; round < 5; round++)
         {
             for (var i = 0; i < 50; i++)
             {
-                var ballot = Ballots.Cast(Guid.NewGuid(), i % 2 == 0 ? "a" : "b", round * 100 + i);
-                expected[ballot.VoterId] = ballot;
-                await frontend.AddAsync(ballot);
+                var vote = TestVotes.Cast(Guid.NewGuid(), i % 2 == 0 ? "a" : "b", round * 100 + i);
+                expected[vote.VoterId] = vote;
+                await frontend.AddAsync(vote);
             }
 
             await Task.Delay(30);
@@ -115,12 +115,12 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
     public async Task EntriesLeftPendingByADeadConsumerAreTakenOverAndCounted()
     {
         var frontend = NewFrontend();
-        var expected = new Dictionary<Guid, Ballot>();
+        var expected = new Dictionary<Guid, Vote>();
         for (var i = 0; i < 120; i++)
         {
-            var ballot = Ballots.Cast(Guid.NewGuid(), "b", i);
-            expected[ballot.VoterId] = ballot;
-            await frontend.AddAsync(ballot);
+            var vote = TestVotes.Cast(Guid.NewGuid(), "b", i);
+            expected[vote.VoterId] = vote;
+            await frontend.AddAsync(vote);
         }
 
         // A consumer reads every entry and dies before acknowledging any.
@@ -138,15 +138,15 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
     public async Task TheSameEntriesDeliveredTwiceAreCountedOnce()
     {
         var frontend = NewFrontend();
-        var ballots = Enumerable.Range(0, 60).Select(i => Ballots.Cast(Guid.NewGuid(), i % 3 == 0 ? "a" : "b", i)).ToArray();
-        await frontend.AddAsync(ballots);
+        var votes = Enumerable.Range(0, 60).Select(i => TestVotes.Cast(Guid.NewGuid(), i % 3 == 0 ? "a" : "b", i)).ToArray();
+        await frontend.AddAsync(votes);
         await RegisterAsync(frontend);
-        var expected = ballots.ToDictionary(b => b.VoterId);
+        var expected = votes.ToDictionary(b => b.VoterId);
         await WaitForVotesAsync(expected);
         var talliesBefore = await fixture.Database.ReadTalliesAsync();
 
         // The same votes again, as a replayed stream or a second delivery would bring them.
-        await WaitUntilDrainedAsync(frontend, await frontend.AddAsync(ballots));
+        await WaitUntilDrainedAsync(frontend, await frontend.AddAsync(votes));
 
         Assert.Equal(talliesBefore, await fixture.Database.ReadTalliesAsync());
         var stored = await fixture.Database.ReadVotesAsync(expected.Keys);
@@ -160,13 +160,13 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
         var early = NewFrontend();
         var late = NewFrontend();
         var voter = Guid.NewGuid();
-        var first = Ballots.Cast(voter, "a", 1);
-        var latest = Ballots.Cast(voter, "b", 2);
+        var first = TestVotes.Cast(voter, "a", 1);
+        var latest = TestVotes.Cast(voter, "b", 2);
         await late.AddAsync(latest);
 
         // The later vote is drained first; the earlier one arrives afterwards and must not win.
         await RegisterAsync(late);
-        await WaitForVotesAsync(new Dictionary<Guid, Ballot> { [voter] = latest });
+        await WaitForVotesAsync(new Dictionary<Guid, Vote> { [voter] = latest });
         var firstEntry = await early.AddAsync(first);
         await RegisterAsync(early);
         await WaitUntilDrainedAsync(early, firstEntry);
@@ -187,17 +187,17 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
         var frontend = NewFrontend();
         var slow = NewFrontend();
         var voter = Guid.NewGuid();
-        var first = Ballots.Cast(voter, "a", 1);
-        var middle = Ballots.Cast(voter, "b", 2);
-        var last = Ballots.Cast(voter, "a", 3);
+        var first = TestVotes.Cast(voter, "a", 1);
+        var middle = TestVotes.Cast(voter, "b", 2);
+        var last = TestVotes.Cast(voter, "a", 3);
         await frontend.AddAsync(first);
         await RegisterAsync(frontend);
-        await WaitForVotesAsync(new Dictionary<Guid, Ballot> { [voter] = first });
+        await WaitForVotesAsync(new Dictionary<Guid, Vote> { [voter] = first });
         await WaitUntilDrainedAsync(frontend, await frontend.AddAsync(last));
 
         // Enough other voters through every shard to make each shard forget this voter.
         var others = Enumerable.Range(0, WorkerClusterFixture.ShardCount * WorkerClusterFixture.MaxVotersPerShard * 4)
-            .Select(i => Ballots.Cast(Guid.NewGuid(), "a", 10 + i)).ToArray();
+            .Select(i => TestVotes.Cast(Guid.NewGuid(), "a", 10 + i)).ToArray();
         await frontend.AddAsync(others);
         await WaitForVotesAsync(others.ToDictionary(b => b.VoterId));
 
@@ -214,14 +214,14 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
     public async Task EntriesThatAreNotVotesAreSetAsideAndDoNotBlockTheStream()
     {
         var frontend = NewFrontend();
-        var before = Ballots.Cast(Guid.NewGuid(), "a", 1);
-        var after = Ballots.Cast(Guid.NewGuid(), "b", 2);
+        var before = TestVotes.Cast(Guid.NewGuid(), "a", 1);
+        var after = TestVotes.Cast(Guid.NewGuid(), "b", 2);
         await frontend.AddAsync(before);
         await frontend.Redis.StreamAddAsync(frontend.StreamKey, [new NameValueEntry("id", "not-a-guid"), new NameValueEntry("option", "a")]);
         await frontend.AddAsync(after);
         await RegisterAsync(frontend);
 
-        await WaitForVotesAsync(new Dictionary<Guid, Ballot> { [before.VoterId] = before, [after.VoterId] = after });
+        await WaitForVotesAsync(new Dictionary<Guid, Vote> { [before.VoterId] = before, [after.VoterId] = after });
         await AssertNothingPendingAsync(frontend);
         var deadLetters = await frontend.Redis.StreamRangeAsync(frontend.StreamKey + ":dead-letters");
         var deadLetter = Assert.Single(deadLetters);
@@ -232,10 +232,10 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
     public async Task AcknowledgedEntriesAreTrimmedFromTheStream()
     {
         var frontend = NewFrontend();
-        var ballots = Enumerable.Range(0, 1000).Select(i => Ballots.Cast(Guid.NewGuid(), "a", i)).ToArray();
-        await frontend.AddAsync(ballots);
+        var votes = Enumerable.Range(0, 1000).Select(i => TestVotes.Cast(Guid.NewGuid(), "a", i)).ToArray();
+        await frontend.AddAsync(votes);
         await RegisterAsync(frontend);
-        await WaitForVotesAsync(ballots.ToDictionary(b => b.VoterId));
+        await WaitForVotesAsync(votes.ToDictionary(b => b.VoterId));
         await AssertNothingPendingAsync(frontend);
 
         // Trimming removes whole stream nodes (100 entries each by default), so up to one node may remain.
@@ -261,10 +261,10 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
     public async Task ADrainedFrontEndIsRetiredAndComesBackWhenItRegistersAgain()
     {
         var frontend = NewFrontend();
-        var before = Ballots.Cast(Guid.NewGuid(), "a", 1);
+        var before = TestVotes.Cast(Guid.NewGuid(), "a", 1);
         await RegisterAsync(frontend);
         await WaitUntilDrainedAsync(frontend, await frontend.AddAsync(before));
-        await WaitForVotesAsync(new Dictionary<Guid, Ballot> { [before.VoterId] = before });
+        await WaitForVotesAsync(new Dictionary<Guid, Vote> { [before.VoterId] = before });
 
         var registry = fixture.Grains.GetFrontendRegistry();
         var running = await registry.RetireAsync(frontend.Id, force: false);
@@ -278,7 +278,7 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
 
         // Revival (as after a silo died) does not bring a retired front end's drainer back...
         await registry.ReviveDrainersAsync();
-        var waiting = Ballots.Cast(Guid.NewGuid(), "b", 2);
+        var waiting = TestVotes.Cast(Guid.NewGuid(), "b", 2);
         var entry = await frontend.AddAsync(waiting);
         await Task.Delay(TimeSpan.FromMilliseconds(500)); // 25 poll intervals of a running drainer
         Assert.NotEqual((string?)entry, (await frontend.Redis.StreamGroupInfoAsync(frontend.StreamKey)).Single().LastDeliveredId);
@@ -286,7 +286,7 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
         // ...a registration does, and the votes that waited meanwhile are counted.
         await RegisterAsync(frontend);
         await WaitUntilDrainedAsync(frontend, entry);
-        await WaitForVotesAsync(new Dictionary<Guid, Ballot> { [waiting.VoterId] = waiting });
+        await WaitForVotesAsync(new Dictionary<Guid, Vote> { [waiting.VoterId] = waiting });
         Assert.Equal(RetirementOutcome.NotRegistered, (await registry.RetireAsync("fe-never-registered", force: false)).Outcome);
     }
 
@@ -295,7 +295,7 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
     {
         var frontend = NewFrontend();
         await RegisterAsync(frontend);
-        await WaitUntilDrainedAsync(frontend, await frontend.AddAsync(Ballots.Cast(Guid.NewGuid(), "a", 1)));
+        await WaitUntilDrainedAsync(frontend, await frontend.AddAsync(TestVotes.Cast(Guid.NewGuid(), "a", 1)));
         await AddVoteInFlightAsync(frontend);
 
         var registry = fixture.Grains.GetFrontendRegistry();
@@ -316,7 +316,7 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
     {
         var frontend = NewFrontend();
         await RegisterAsync(frontend);
-        await WaitUntilDrainedAsync(frontend, await frontend.AddAsync(Ballots.Cast(Guid.NewGuid(), "a", 1)));
+        await WaitUntilDrainedAsync(frontend, await frontend.AddAsync(TestVotes.Cast(Guid.NewGuid(), "a", 1)));
         await AddVoteInFlightAsync(frontend);
 
         // As after the silo that hosted the drainer died, before anything revived it: the activation that answers the
@@ -353,7 +353,7 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
     /// </summary>
     private static async Task AddVoteInFlightAsync(FakeFrontend frontend)
     {
-        var inFlight = Ballots.Cast(Guid.NewGuid(), "b", 2);
+        var inFlight = TestVotes.Cast(Guid.NewGuid(), "b", 2);
         var fields = VoteStreamEntry.Encode(inFlight, frontend.Id).SelectMany(f => new[] { f.Name, f.Value }).ToArray();
         await frontend.Redis.ScriptEvaluateAsync(
             """

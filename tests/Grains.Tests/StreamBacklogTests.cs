@@ -52,7 +52,7 @@ public sealed class StreamBacklogTests(WorkerClusterFixture fixture)
     public async Task ADrainerThatCaughtUpReportsNoBacklogAndItsRate()
     {
         var frontend = new FakeFrontend(_redis, fixture.Redis.Endpoint);
-        var last = await frontend.AddAsync(Enumerable.Range(0, 200).Select(i => Ballots.Cast(Guid.NewGuid(), "a", i)));
+        var last = await frontend.AddAsync(Enumerable.Range(0, 200).Select(i => TestVotes.Cast(Guid.NewGuid(), "a", i)));
         await fixture.Grains.GetFrontendRegistry().RegisterAsync(frontend.Info);
         var drainer = fixture.Grains.GetGrain<IQueueDrainerGrain>(frontend.Id);
 

@@ -14,30 +14,30 @@ internal sealed class FakeFrontend(IDatabase redis, string redisEndpoint)
 
     public IDatabase Redis => redis;
 
-    public async Task<RedisValue> AddAsync(Ballot ballot) =>
-        await redis.StreamAddAsync(StreamKey, VoteStreamEntry.Encode(ballot, Id));
+    public async Task<RedisValue> AddAsync(Vote vote) =>
+        await redis.StreamAddAsync(StreamKey, VoteStreamEntry.Encode(vote, Id));
 
-    /// <summary>Appends the ballots in order and returns the id of the last entry.</summary>
-    public async Task<RedisValue> AddAsync(IEnumerable<Ballot> ballots)
+    /// <summary>Appends the votes in order and returns the id of the last entry.</summary>
+    public async Task<RedisValue> AddAsync(IEnumerable<Vote> votes)
     {
         RedisValue last = default;
-        foreach (var ballot in ballots)
+        foreach (var vote in votes)
         {
-            last = await AddAsync(ballot);
+            last = await AddAsync(vote);
         }
 
         return last;
     }
 }
 
-internal static class Ballots
+internal static class TestVotes
 {
     private static readonly DateTime Epoch = new(2026, 2, 8, 23, 0, 0, DateTimeKind.Utc);
 
-    /// <summary>A ballot cast <paramref name="millisecond"/> ms after a fixed instant, with a time-ordered vote id.</summary>
-    public static Ballot Cast(Guid voterId, string option, int millisecond)
+    /// <summary>A vote cast <paramref name="millisecond"/> ms after a fixed instant, with a time-ordered vote id.</summary>
+    public static Vote Cast(Guid voterId, string option, int millisecond)
     {
         var timestamp = Epoch.AddMilliseconds(millisecond);
-        return new Ballot(voterId, Guid.CreateVersion7(timestamp), timestamp, option);
+        return new Vote(voterId, Guid.CreateVersion7(timestamp), timestamp, option);
     }
 }

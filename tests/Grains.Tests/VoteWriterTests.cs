@@ -30,7 +30,7 @@ public sealed class VoteWriterTests(WorkerClusterFixture fixture) : IAsyncLifeti
         {
             var random = new Random(writer);
             return Enumerable.Range(0, 25).Select(batch => Enumerable.Range(0, 100)
-                .Select(_ => Ballots.Cast(voters[random.Next(voters.Length)], options[random.Next(options.Length)], random.Next(1_000_000)))
+                .Select(_ => TestVotes.Cast(voters[random.Next(voters.Length)], options[random.Next(options.Length)], random.Next(1_000_000)))
                 .ToArray()).ToArray();
         }).ToArray();
 
@@ -55,9 +55,9 @@ public sealed class VoteWriterTests(WorkerClusterFixture fixture) : IAsyncLifeti
     public async Task AnOlderVoteWrittenLaterDoesNotReplaceTheLatest()
     {
         var voter = Guid.NewGuid();
-        var latest = Ballots.Cast(voter, "b", 2);
+        var latest = TestVotes.Cast(voter, "b", 2);
         Assert.Equal(1, await _writer.WriteAsync("fe", [latest], CancellationToken.None));
-        Assert.Equal(0, await _writer.WriteAsync("fe", [Ballots.Cast(voter, "a", 1)], CancellationToken.None));
+        Assert.Equal(0, await _writer.WriteAsync("fe", [TestVotes.Cast(voter, "a", 1)], CancellationToken.None));
 
         Assert.Equal(latest.VoteId, (await _database.ReadVotesAsync([voter]))[voter].VoteId);
         Assert.Equal(new Dictionary<string, long> { ["b"] = 1 }, await _database.ReadTalliesAsync());
@@ -66,7 +66,7 @@ public sealed class VoteWriterTests(WorkerClusterFixture fixture) : IAsyncLifeti
     [Fact]
     public async Task ReplayingABatchChangesNothing()
     {
-        var batch = Enumerable.Range(0, 50).Select(i => Ballots.Cast(Guid.NewGuid(), i % 2 == 0 ? "a" : "b", i)).ToArray();
+        var batch = Enumerable.Range(0, 50).Select(i => TestVotes.Cast(Guid.NewGuid(), i % 2 == 0 ? "a" : "b", i)).ToArray();
         Assert.Equal(50, await _writer.WriteAsync("fe", batch, CancellationToken.None));
         Assert.Equal(0, await _writer.WriteAsync("fe", batch, CancellationToken.None));
         Assert.Equal(new Dictionary<string, long> { ["a"] = 25, ["b"] = 25 }, await _database.ReadTalliesAsync());
@@ -76,8 +76,8 @@ public sealed class VoteWriterTests(WorkerClusterFixture fixture) : IAsyncLifeti
     public async Task OneBatchWithSeveralVotesOfAVoterKeepsTheLatest()
     {
         var voter = Guid.NewGuid();
-        var latest = Ballots.Cast(voter, "a", 3);
-        await _writer.WriteAsync("fe", [Ballots.Cast(voter, "b", 1), latest, Ballots.Cast(voter, "b", 2)], CancellationToken.None);
+        var latest = TestVotes.Cast(voter, "a", 3);
+        await _writer.WriteAsync("fe", [TestVotes.Cast(voter, "b", 1), latest, TestVotes.Cast(voter, "b", 2)], CancellationToken.None);
         Assert.Equal(latest.VoteId, (await _database.ReadVotesAsync([voter]))[voter].VoteId);
         Assert.Equal(new Dictionary<string, long> { ["a"] = 1 }, await _database.ReadTalliesAsync());
     }
@@ -85,7 +85,7 @@ public sealed class VoteWriterTests(WorkerClusterFixture fixture) : IAsyncLifeti
     [Fact]
     public async Task DeletingVotesKeepsTalliesExact()
     {
-        var batch = Enumerable.Range(0, 10).Select(i => Ballots.Cast(Guid.NewGuid(), "a", i)).ToArray();
+        var batch = Enumerable.Range(0, 10).Select(i => TestVotes.Cast(Guid.NewGuid(), "a", i)).ToArray();
         await _writer.WriteAsync("fe", batch, CancellationToken.None);
         await using (var delete = _database.CreateCommand("DELETE FROM votes WHERE voter_id = @voter"))
         {

@@ -8,26 +8,26 @@ public sealed class VoterIdentityGrainTests(WorkerClusterFixture fixture)
     private readonly IVoterIdentityGrain _shard = fixture.Grains.GetGrain<IVoterIdentityGrain>(Random.Shared.Next(10_000, int.MaxValue));
     private readonly Guid _voter = Guid.NewGuid();
 
-    private async Task<Verdict[]> JudgeAsync(params Ballot[] ballots) => await _shard.JudgeAsync(new BallotBatch(ballots));
+    private async Task<Verdict[]> JudgeAsync(params Vote[] votes) => await _shard.JudgeAsync(new VoteBatch(votes));
 
     [Fact]
     public async Task FirstVoteOfAVoterIsNew()
     {
-        Assert.Equal([Verdict.New], await JudgeAsync(Ballots.Cast(_voter, "a", 1)));
+        Assert.Equal([Verdict.New], await JudgeAsync(TestVotes.Cast(_voter, "a", 1)));
     }
 
     [Fact]
     public async Task LaterVoteForAnotherOptionIsChanged()
     {
-        await JudgeAsync(Ballots.Cast(_voter, "a", 1));
-        Assert.Equal([Verdict.Changed], await JudgeAsync(Ballots.Cast(_voter, "b", 2)));
+        await JudgeAsync(TestVotes.Cast(_voter, "a", 1));
+        Assert.Equal([Verdict.Changed], await JudgeAsync(TestVotes.Cast(_voter, "b", 2)));
     }
 
     [Fact]
     public async Task LaterVoteForTheSameOptionIsUnchangedAndStillWritten()
     {
-        await JudgeAsync(Ballots.Cast(_voter, "a", 1));
-        var verdicts = await JudgeAsync(Ballots.Cast(_voter, "a", 2));
+        await JudgeAsync(TestVotes.Cast(_voter, "a", 1));
+        var verdicts = await JudgeAsync(TestVotes.Cast(_voter, "a", 2));
         Assert.Equal([Verdict.Unchanged], verdicts);
         Assert.True(verdicts[0].MustBeWritten());
     }
@@ -35,8 +35,8 @@ public sealed class VoterIdentityGrainTests(WorkerClusterFixture fixture)
     [Fact]
     public async Task OlderVoteThanTheAcceptedOneIsSuperseded()
     {
-        await JudgeAsync(Ballots.Cast(_voter, "a", 2));
-        var verdicts = await JudgeAsync(Ballots.Cast(_voter, "b", 1));
+        await JudgeAsync(TestVotes.Cast(_voter, "a", 2));
+        var verdicts = await JudgeAsync(TestVotes.Cast(_voter, "b", 1));
         Assert.Equal([Verdict.Superseded], verdicts);
         Assert.False(verdicts[0].MustBeWritten());
     }
@@ -44,7 +44,7 @@ public sealed class VoterIdentityGrainTests(WorkerClusterFixture fixture)
     [Fact]
     public async Task SameVoteDeliveredAgainIsRedeliveredAndWrittenAgain()
     {
-        var vote = Ballots.Cast(_voter, "a", 1);
+        var vote = TestVotes.Cast(_voter, "a", 1);
         await JudgeAsync(vote);
         var verdicts = await JudgeAsync(vote);
         Assert.Equal([Verdict.Redelivered], verdicts);
@@ -55,9 +55,9 @@ public sealed class VoterIdentityGrainTests(WorkerClusterFixture fixture)
     public async Task OnlyTheLatestVoteOfAVoterInOneBatchIsWritten()
     {
         var verdicts = await JudgeAsync(
-            Ballots.Cast(_voter, "a", 2),
-            Ballots.Cast(_voter, "b", 3),
-            Ballots.Cast(_voter, "a", 1));
+            TestVotes.Cast(_voter, "a", 2),
+            TestVotes.Cast(_voter, "b", 3),
+            TestVotes.Cast(_voter, "a", 1));
         Assert.Equal([Verdict.Superseded, Verdict.Changed, Verdict.Superseded], verdicts);
     }
 
@@ -65,8 +65,8 @@ public sealed class VoterIdentityGrainTests(WorkerClusterFixture fixture)
     public async Task VotesWithinTheSameMillisecondAreOrderedByVoteId()
     {
         var timestamp = DateTime.UtcNow;
-        var lower = new Ballot(_voter, Guid.Parse("01900000-0000-7000-8000-000000000001"), timestamp, "a");
-        var higher = new Ballot(_voter, Guid.Parse("01900000-0000-7000-8000-000000000002"), timestamp, "b");
+        var lower = new Vote(_voter, Guid.Parse("01900000-0000-7000-8000-000000000001"), timestamp, "a");
+        var higher = new Vote(_voter, Guid.Parse("01900000-0000-7000-8000-000000000002"), timestamp, "b");
         await JudgeAsync(higher);
         Assert.Equal([Verdict.Superseded], await JudgeAsync(lower));
     }
@@ -75,7 +75,7 @@ public sealed class VoterIdentityGrainTests(WorkerClusterFixture fixture)
     public async Task EachVoterIsJudgedAgainstTheirOwnVote()
     {
         var other = Guid.NewGuid();
-        var verdicts = await JudgeAsync(Ballots.Cast(_voter, "a", 5), Ballots.Cast(other, "b", 1));
+        var verdicts = await JudgeAsync(TestVotes.Cast(_voter, "a", 5), TestVotes.Cast(other, "b", 1));
         Assert.Equal([Verdict.New, Verdict.New], verdicts);
     }
 }

@@ -37,14 +37,14 @@ public static class LoadRun
         }
 
         using var http = VoteClient.CreateHttpClient(options);
-        var ballot = await Ballot.FetchAsync(http, options.Frontends, cancellationToken);
-        await output.WriteLineAsync(Describe(options, ballot));
+        var requests = await VoteRequests.FetchAsync(http, options.Frontends, cancellationToken);
+        await output.WriteLineAsync(Describe(options, requests));
 
         var counters = new LoadCounters();
         var latencies = new LoadLatencies();
-        var truth = new GroundTruth(ballot.Keys, options.Voters);
-        var client = new VoteClient(http, ballot, options.Frontends, counters, latencies);
-        var simulation = new VoterSimulation(options, ballot, client, truth, new Pacer(options.Rate));
+        var truth = new GroundTruth(requests.Keys, options.Voters);
+        var client = new VoteClient(http, requests, options.Frontends, counters, latencies);
+        var simulation = new VoterSimulation(options, requests, client, truth, new Pacer(options.Rate));
 
         using var sending = CancellationTokenSource.CreateLinkedTokenSource(stopSending, cancellationToken);
         sending.CancelAfter(options.Duration);
@@ -102,10 +102,10 @@ public static class LoadRun
         }
     }
 
-    private static string Describe(LoadOptions options, Ballot ballot) => string.Create(CultureInfo.InvariantCulture,
+    private static string Describe(LoadOptions options, VoteRequests requests) => string.Create(CultureInfo.InvariantCulture,
         $"""
         Voting.LoadGen: {options.Voters:N0} voters over {options.Frontends.Count} front ends ({string.Join(", ", options.Frontends)}), concurrency {options.Concurrency}, {(options.Rate > 0 ? $"{options.Rate:N0} votes/s" : "as fast as possible")}, at most {options.Duration.TotalSeconds:0.#} s
-          changers {options.ChangeShare:P0}, double submitters {options.DoubleShare:P0}, form votes {options.FormShare:P0}, seed {options.Seed}; options {string.Join(", ", ballot.Options.Select(o => $"{o.Key} ({o.Label})"))}
+          changers {options.ChangeShare:P0}, double submitters {options.DoubleShare:P0}, form votes {options.FormShare:P0}, seed {options.Seed}; options {string.Join(", ", requests.Options.Select(o => $"{o.Key} ({o.Label})"))}
           audit: {(options.Postgres is null ? "none" : PostgresAddress(options.Postgres))}, results {options.Results?.ToString() ?? "not checked"}
         """);
 

@@ -12,12 +12,12 @@ namespace Voting.Grains;
 [Alias("Voting.IVoterIdentityGrain")]
 public interface IVoterIdentityGrain : IGrainWithIntegerKey
 {
-    /// <summary>Judges the ballots, in order; the result has one verdict per ballot, at the same index.</summary>
+    /// <summary>Judges the votes, in order; the result has one verdict per vote, at the same index.</summary>
     [Alias("Judge")]
-    Task<Verdict[]> JudgeAsync(BallotBatch batch);
+    Task<Verdict[]> JudgeAsync(VoteBatch batch);
 }
 
-/// <summary>The ballots of one drained batch that belong to one shard, in stream order.</summary>
+/// <summary>The votes of one drained batch that belong to one shard, in stream order.</summary>
 /// <remarks>Immutable by contract: the sender never touches the array after the call.</remarks>
-[GenerateSerializer, Immutable, Alias("Voting.BallotBatch")]
-public sealed record BallotBatch([property: Id(0)] Ballot[] Ballots);
+[GenerateSerializer, Immutable, Alias("Voting.VoteBatch")]
+public sealed record VoteBatch([property: Id(0)] Vote[] Votes);

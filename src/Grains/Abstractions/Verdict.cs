@@ -1,6 +1,6 @@
 namespace Voting.Grains;
 
-/// <summary>What a voter-identity shard decided about one ballot.</summary>
+/// <summary>What a voter-identity shard decided about one vote.</summary>
 [GenerateSerializer, Alias("Voting.Verdict")]
 public enum Verdict : byte
 {
@@ -25,6 +25,6 @@ public enum Verdict : byte
 
 public static class VerdictExtensions
 {
-    /// <summary>Whether the ballot must reach PostgreSQL. Only superseded ballots are dropped.</summary>
+    /// <summary>Whether the vote must reach PostgreSQL. Only superseded votes are dropped.</summary>
     public static bool MustBeWritten(this Verdict verdict) => verdict != Verdict.Superseded;
 }

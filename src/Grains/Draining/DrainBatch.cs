@@ -3,39 +3,39 @@ using Voting.Storage.Streams;
 
 namespace Voting.Grains.Draining;
 
-/// <summary>The entries of one read, decoded, and after judgement the ballots that must be written.</summary>
+/// <summary>The entries of one read, decoded, and after judgement the votes that must be written.</summary>
 internal sealed class DrainBatch
 {
-    private DrainBatch(RedisValue[] entryIds, List<Ballot> ballots, List<StreamEntry> malformed)
+    private DrainBatch(RedisValue[] entryIds, List<Vote> votes, List<StreamEntry> malformed)
     {
         EntryIds = entryIds;
-        Ballots = ballots;
+        Votes = votes;
         Malformed = malformed;
-        ToWrite = ballots;
+        ToWrite = votes;
     }
 
     /// <summary>Every entry id of the read, to acknowledge once the batch is committed.</summary>
     public RedisValue[] EntryIds { get; }
 
-    public IReadOnlyList<Ballot> Ballots { get; }
+    public IReadOnlyList<Vote> Votes { get; }
 
     /// <summary>Entries that are not well-formed votes.</summary>
     public IReadOnlyList<StreamEntry> Malformed { get; }
 
-    /// <summary>The ballots the shards did not drop.</summary>
-    public IReadOnlyList<Ballot> ToWrite { get; private set; }
+    /// <summary>The votes the shards did not drop.</summary>
+    public IReadOnlyList<Vote> ToWrite { get; private set; }
 
     public static DrainBatch Decode(StreamEntry[] entries)
     {
         var ids = new RedisValue[entries.Length];
-        var ballots = new List<Ballot>(entries.Length);
+        var votes = new List<Vote>(entries.Length);
         var malformed = new List<StreamEntry>();
         for (var i = 0; i < entries.Length; i++)
         {
             ids[i] = entries[i].Id;
-            if (VoteStreamEntry.TryDecode(entries[i], out var ballot))
+            if (VoteStreamEntry.TryDecode(entries[i], out var vote))
             {
-                ballots.Add(ballot);
+                votes.Add(vote);
             }
             else
             {
@@ -43,17 +43,17 @@ internal sealed class DrainBatch
             }
         }
 
-        return new DrainBatch(ids, ballots, malformed);
+        return new DrainBatch(ids, votes, malformed);
     }
 
     public void Keep(bool[] keep)
     {
-        var toWrite = new List<Ballot>(Ballots.Count);
+        var toWrite = new List<Vote>(Votes.Count);
         for (var i = 0; i < keep.Length; i++)
         {
             if (keep[i])
             {
-                toWrite.Add(Ballots[i]);
+                toWrite.Add(Votes[i]);
             }
         }
 

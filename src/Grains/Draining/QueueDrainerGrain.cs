@@ -272,14 +272,14 @@ public sealed partial class QueueDrainerGrain(
     private Task<StreamEntry[]> ReadNewAsync(IDatabase database, FrontendInfo frontend) =>
         database.StreamReadGroupAsync(frontend.StreamKey, VoteStreamEntry.ConsumerGroup, _consumer, StreamPosition.NewMessages, _options.BatchSize);
 
-    /// <summary>Asks every shard that has ballots in the batch for its verdicts, all shards at once.</summary>
+    /// <summary>Asks every shard that has votes in the batch for its verdicts, all shards at once.</summary>
     private async Task<DrainBatch> JudgeAsync(DrainBatch batch)
     {
-        var ballots = batch.Ballots;
+        var votes = batch.Votes;
         var byShard = new Dictionary<int, List<int>>();
-        for (var i = 0; i < ballots.Count; i++)
+        for (var i = 0; i < votes.Count; i++)
         {
-            var shard = VoterShards.ShardOf(ballots[i].VoterId, _options.ShardCount);
+            var shard = VoterShards.ShardOf(votes[i].VoterId, _options.ShardCount);
             if (!byShard.TryGetValue(shard, out var indexes))
             {
                 byShard[shard] = indexes = [];
@@ -289,7 +289,7 @@ public sealed partial class QueueDrainerGrain(
         }
 
         var calls = new List<Task>(byShard.Count);
-        var keep = new bool[ballots.Count];
+        var keep = new bool[votes.Count];
         foreach (var (shard, indexes) in byShard)
         {
             calls.Add(JudgeShardAsync(shard, indexes));
@@ -301,13 +301,13 @@ public sealed partial class QueueDrainerGrain(
 
         async Task JudgeShardAsync(int shard, List<int> indexes)
         {
-            var shardBallots = new Ballot[indexes.Count];
+            var shardVotes = new Vote[indexes.Count];
             for (var i = 0; i < indexes.Count; i++)
             {
-                shardBallots[i] = ballots[indexes[i]];
+                shardVotes[i] = votes[indexes[i]];
             }
 
-            var verdicts = await GrainFactory.GetGrain<IVoterIdentityGrain>(shard).JudgeAsync(new BallotBatch(shardBallots));
+            var verdicts = await GrainFactory.GetGrain<IVoterIdentityGrain>(shard).JudgeAsync(new VoteBatch(shardVotes));
             for (var i = 0; i < indexes.Count; i++)
             {
                 keep[indexes[i]] = verdicts[i].MustBeWritten();
@@ -363,8 +363,8 @@ public sealed partial class QueueDrainerGrain(
     [LoggerMessage(1, LogLevel.Information, "Draining front end {FrontendId} from {RedisEndpoint} stream {StreamKey} as consumer {Consumer}")]
     private static partial void LogDraining(ILogger logger, string frontendId, string redisEndpoint, string streamKey, string consumer);
 
-    [LoggerMessage(2, LogLevel.Debug, "Front end {FrontendId}: committed {Entries} entries, wrote {Ballots} ballots, {Changed} rows changed in {ElapsedMs:F1} ms")]
-    private static partial void LogCommitted(ILogger logger, string frontendId, int entries, int ballots, int changed, double elapsedMs);
+    [LoggerMessage(2, LogLevel.Debug, "Front end {FrontendId}: committed {Entries} entries, wrote {Votes} votes, {Changed} rows changed in {ElapsedMs:F1} ms")]
+    private static partial void LogCommitted(ILogger logger, string frontendId, int entries, int votes, int changed, double elapsedMs);
 
     [LoggerMessage(3, LogLevel.Warning, "Front end {FrontendId}: draining failed ({Failures} in a row); retrying in {Delay}")]
     private static partial void LogDrainFailed(ILogger logger, Exception exception, string frontendId, int failures, TimeSpan delay);

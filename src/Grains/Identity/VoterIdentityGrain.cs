@@ -13,57 +13,57 @@ public sealed class VoterIdentityGrain(IOptions<VoterIdentityOptions> options) :
     // One string instance per option, shared by every remembered voter, instead of one per deserialised vote.
     private readonly List<string> _options = [];
 
-    public Task<Verdict[]> JudgeAsync(BallotBatch batch)
+    public Task<Verdict[]> JudgeAsync(VoteBatch batch)
     {
-        var ballots = batch.Ballots;
-        var verdicts = new Verdict[ballots.Length];
-        // Index of the ballot of each voter that this batch will write, so a later ballot of the same voter in the
+        var votes = batch.Votes;
+        var verdicts = new Verdict[votes.Length];
+        // Index of the vote of each voter that this batch will write, so a later vote of the same voter in the
         // same batch supersedes it: a batch writes at most one row per voter.
         Dictionary<Guid, int>? written = null;
 
-        for (var i = 0; i < ballots.Length; i++)
+        for (var i = 0; i < votes.Length; i++)
         {
-            var ballot = ballots[i];
-            var verdict = Judge(ballot);
+            var vote = votes[i];
+            var verdict = Judge(vote);
             verdicts[i] = verdict;
             if (!verdict.MustBeWritten())
             {
                 continue;
             }
 
-            written ??= new Dictionary<Guid, int>(ballots.Length);
-            if (written.TryGetValue(ballot.VoterId, out var earlier))
+            written ??= new Dictionary<Guid, int>(votes.Length);
+            if (written.TryGetValue(vote.VoterId, out var earlier))
             {
                 verdicts[earlier] = Verdict.Superseded;
             }
 
-            written[ballot.VoterId] = i;
+            written[vote.VoterId] = i;
         }
 
         VotingMetrics.RecordVerdicts(verdicts);
         return Task.FromResult(verdicts);
     }
 
-    private Verdict Judge(in Ballot ballot)
+    private Verdict Judge(in Vote vote)
     {
-        if (!_accepted.TryGet(ballot.VoterId, out var accepted))
+        if (!_accepted.TryGet(vote.VoterId, out var accepted))
         {
-            _accepted.Set(ballot.VoterId, new AcceptedVote(ballot.VoteId, ballot.Timestamp, Intern(ballot.Option)));
+            _accepted.Set(vote.VoterId, new AcceptedVote(vote.VoteId, vote.Timestamp, Intern(vote.Option)));
             return Verdict.New;
         }
 
-        if (accepted.VoteId == ballot.VoteId)
+        if (accepted.VoteId == vote.VoteId)
         {
             return Verdict.Redelivered;
         }
 
-        if (!ballot.IsLaterThan(accepted.Timestamp, accepted.VoteId))
+        if (!vote.IsLaterThan(accepted.Timestamp, accepted.VoteId))
         {
             return Verdict.Superseded;
         }
 
-        var option = Intern(ballot.Option);
-        _accepted.Set(ballot.VoterId, new AcceptedVote(ballot.VoteId, ballot.Timestamp, option));
+        var option = Intern(vote.Option);
+        _accepted.Set(vote.VoterId, new AcceptedVote(vote.VoteId, vote.Timestamp, option));
         return ReferenceEquals(option, accepted.Option) ? Verdict.Unchanged : Verdict.Changed;
     }
 

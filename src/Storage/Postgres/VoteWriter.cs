@@ -4,9 +4,9 @@ using Voting.Grains;
 
 namespace Voting.Storage.Postgres;
 
-/// <summary>Writes batches of ballots to <c>votes</c>, keeping each voter's latest vote.</summary>
+/// <summary>Writes batches of votes to <c>votes</c>, keeping each voter's latest vote.</summary>
 /// <remarks>
-/// One statement per batch: the ballots travel as arrays, PostgreSQL keeps the latest ballot per voter within the
+/// One statement per batch: the votes travel as arrays, PostgreSQL keeps the latest vote per voter within the
 /// batch and then only replaces a stored row with a later one. The tally triggers see exactly the rows that changed.
 /// Replaying a batch changes nothing, so a batch that failed for any reason can simply be written again.
 /// </remarks>
@@ -29,27 +29,27 @@ public sealed class VoteWriter(NpgsqlDataSource dataSource)
         WHERE (v.voted_at, v.vote_id) < (excluded.voted_at, excluded.vote_id)
         """;
 
-    /// <summary>Commits the ballots in one transaction and returns how many rows were inserted or replaced.</summary>
+    /// <summary>Commits the votes in one transaction and returns how many rows were inserted or replaced.</summary>
     /// <remarks>Deadlocks and serialisation failures with concurrent writers are retried here; other errors are thrown.</remarks>
-    public async Task<int> WriteAsync(string frontendId, IReadOnlyList<Ballot> ballots, CancellationToken cancellationToken)
+    public async Task<int> WriteAsync(string frontendId, IReadOnlyList<Vote> votes, CancellationToken cancellationToken)
     {
-        if (ballots.Count == 0)
+        if (votes.Count == 0)
         {
             return 0;
         }
 
-        var voterIds = new Guid[ballots.Count];
-        var options = new string[ballots.Count];
-        var votedAt = new DateTime[ballots.Count];
-        var voteIds = new Guid[ballots.Count];
-        var frontendIds = new string[ballots.Count];
-        for (var i = 0; i < ballots.Count; i++)
+        var voterIds = new Guid[votes.Count];
+        var options = new string[votes.Count];
+        var votedAt = new DateTime[votes.Count];
+        var voteIds = new Guid[votes.Count];
+        var frontendIds = new string[votes.Count];
+        for (var i = 0; i < votes.Count; i++)
         {
-            var ballot = ballots[i];
-            voterIds[i] = ballot.VoterId;
-            options[i] = ballot.Option;
-            votedAt[i] = ballot.Timestamp;
-            voteIds[i] = ballot.VoteId;
+            var vote = votes[i];
+            voterIds[i] = vote.VoterId;
+            options[i] = vote.Option;
+            votedAt[i] = vote.Timestamp;
+            voteIds[i] = vote.VoteId;
             frontendIds[i] = frontendId;
         }
 

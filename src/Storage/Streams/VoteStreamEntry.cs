@@ -19,19 +19,19 @@ public static class VoteStreamEntry
     private static readonly RedisValue TimestampField = "ts";
     private static readonly RedisValue FrontendField = "fe";
 
-    public static NameValueEntry[] Encode(in Ballot ballot, string frontendId) =>
+    public static NameValueEntry[] Encode(in Vote vote, string frontendId) =>
     [
-        new(VoteIdField, ballot.VoteId.ToString("N")),
-        new(VoterIdField, ballot.VoterId.ToString("N")),
-        new(OptionField, ballot.Option),
-        new(TimestampField, new DateTimeOffset(ballot.Timestamp).ToUnixTimeMilliseconds()),
+        new(VoteIdField, vote.VoteId.ToString("N")),
+        new(VoterIdField, vote.VoterId.ToString("N")),
+        new(OptionField, vote.Option),
+        new(TimestampField, new DateTimeOffset(vote.Timestamp).ToUnixTimeMilliseconds()),
         new(FrontendField, frontendId),
     ];
 
     /// <summary>Reads a stream entry back; returns false for an entry that is not a well-formed vote.</summary>
-    public static bool TryDecode(StreamEntry entry, out Ballot ballot)
+    public static bool TryDecode(StreamEntry entry, out Vote vote)
     {
-        ballot = default;
+        vote = default;
         Guid? voteId = null, voterId = null;
         string? option = null;
         long? timestamp = null;
@@ -60,7 +60,7 @@ public static class VoteStreamEntry
             return false;
         }
 
-        ballot = new Ballot(voterId.Value, voteId.Value, DateTime.UnixEpoch.AddMilliseconds(timestamp.Value), option);
+        vote = new Vote(voterId.Value, voteId.Value, DateTime.UnixEpoch.AddMilliseconds(timestamp.Value), option);
         return true;
     }
 }

@@ -22,8 +22,8 @@ public sealed class VoteRecorder(IConnectionMultiplexer redis, VoteIdGenerator i
     public async Task<RecordedVote> RecordAsync(Guid voterId, string option)
     {
         var (voteId, timestamp) = ids.Next();
-        var ballot = new Ballot(voterId, voteId, timestamp, option);
-        await redis.GetDatabase().StreamAddAsync(_stream, VoteStreamEntry.Encode(ballot, _frontendId));
+        var vote = new Vote(voterId, voteId, timestamp, option);
+        await redis.GetDatabase().StreamAddAsync(_stream, VoteStreamEntry.Encode(vote, _frontendId));
         return new RecordedVote(voteId, voterId, option, timestamp, _frontendId);
     }
 }

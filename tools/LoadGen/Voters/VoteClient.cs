@@ -30,7 +30,7 @@ internal readonly record struct VoteAnswer(VoteResult Result, Guid VoteId = defa
 /// The HTTP side of the simulated browsers: one shared client without a cookie container (each voter sends its own
 /// <c>Cookie</c> header), the page, the JSON API and the form, with every answer counted and timed.
 /// </summary>
-internal sealed class VoteClient(HttpClient http, Ballot ballot, IReadOnlyList<Uri> frontends, LoadCounters counters, LoadLatencies latencies)
+internal sealed class VoteClient(HttpClient http, VoteRequests requests, IReadOnlyList<Uri> frontends, LoadCounters counters, LoadLatencies latencies)
 {
     private const string CookiePrefix = "voter_id=";
     private const int AnswerBufferBytes = 16 * 1024;
@@ -79,7 +79,7 @@ internal sealed class VoteClient(HttpClient http, Ballot ballot, IReadOnlyList<U
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, form ? _pages[frontend] : _votes[frontend]);
         request.Headers.TryAddWithoutValidation("Cookie", cookieHeader);
-        request.Content = new ByteArrayContent(form ? ballot.FormBodies[option] : ballot.JsonBodies[option]);
+        request.Content = new ByteArrayContent(form ? requests.FormBodies[option] : requests.JsonBodies[option]);
         request.Content.Headers.TryAddWithoutValidation("Content-Type", form ? "application/x-www-form-urlencoded" : "application/json");
 
         counters.OnSent();
@@ -179,7 +179,7 @@ internal sealed class VoteClient(HttpClient http, Ballot ballot, IReadOnlyList<U
 
     /// <summary>The vote page confirms a vote by marking its option's button as chosen.</summary>
     private VoteAnswer ConfirmPage(ReadOnlySpan<byte> page, int option) =>
-        new(page.IndexOf(ballot.ChosenMarkers[option]) >= 0 ? VoteResult.Acknowledged : VoteResult.Unconfirmed);
+        new(page.IndexOf(requests.ChosenMarkers[option]) >= 0 ? VoteResult.Acknowledged : VoteResult.Unconfirmed);
 
     private VoteAnswer ConfirmReceipt(ReadOnlySpan<byte> json, Guid voterId, int option) =>
         TryReadReceipt(json, voterId, option, out var voteId, out var acceptedAt)
@@ -212,7 +212,7 @@ internal sealed class VoteClient(HttpClient http, Ballot ballot, IReadOnlyList<U
                 }
                 else if (reader.ValueTextEquals("option"u8))
                 {
-                    sameOption = reader.Read() && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(ballot.KeyBytes[option]);
+                    sameOption = reader.Read() && reader.TokenType == JsonTokenType.String && reader.ValueTextEquals(requests.KeyBytes[option]);
                 }
                 else if (reader.ValueTextEquals("acceptedAt"u8))
                 {

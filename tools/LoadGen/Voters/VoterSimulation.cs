@@ -20,7 +20,7 @@ internal enum VoterKind
 /// through front ends chosen at random. Its choices come from the run's seed and the voter's number, so a run can
 /// be repeated; the voter ids cannot, the front ends choose them. Each answer goes into the ground truth.
 /// </summary>
-internal sealed class VoterSimulation(LoadOptions options, Ballot ballot, VoteClient client, GroundTruth truth, Pacer pacer)
+internal sealed class VoterSimulation(LoadOptions options, VoteRequests requests, VoteClient client, GroundTruth truth, Pacer pacer)
 {
     private int _started;
 
@@ -37,7 +37,7 @@ internal sealed class VoterSimulation(LoadOptions options, Ballot ballot, VoteCl
             _ => VoterKind.Once,
         };
         var form = random.NextDouble() < options.FormShare;
-        var option = random.Next(ballot.Count);
+        var option = random.Next(requests.Count);
 
         Interlocked.Increment(ref _started);
         var cookie = await client.OpenPageAsync(index % client.Frontends, abort);
@@ -120,7 +120,7 @@ internal sealed class VoterSimulation(LoadOptions options, Ballot ballot, VoteCl
     }
 
     private int AnotherOption(ref SplitMix64 random, int option) =>
-        ballot.Count < 2 ? option : (option + 1 + random.Next(ballot.Count - 1)) % ballot.Count;
+        requests.Count < 2 ? option : (option + 1 + random.Next(requests.Count - 1)) % requests.Count;
 
     private static async Task LaterMillisecondAsync(long answeredAt, CancellationToken abort)
     {

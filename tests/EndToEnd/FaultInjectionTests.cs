@@ -7,7 +7,7 @@ using Voting.Storage.Streams;
 using Voting.Testing;
 using Xunit.Abstractions;
 
-namespace Voting.System.Tests;
+namespace Voting.EndToEnd.Tests;
 
 /// <summary>
 /// The failures of the original tutorial's troubleshooting list, each injected while the load tool votes through

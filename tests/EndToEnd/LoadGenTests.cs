@@ -3,7 +3,7 @@ using Voting.LoadGen.Auditing;
 using Voting.LoadGen.Measuring;
 using Voting.Testing;
 
-namespace Voting.System.Tests;
+namespace Voting.EndToEnd.Tests;
 
 /// <summary>
 /// The load tool against the real processes: a bounded run audits clean, and the audit is able to fail — it finds a

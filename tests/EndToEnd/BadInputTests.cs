@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 
-namespace Voting.System.Tests;
+namespace Voting.EndToEnd.Tests;
 
 /// <summary>Every vote that is not taken gets a clear answer with a reason: never a 500, never a silent drop.</summary>
 [Collection(VotingSystemCollection.Name)]

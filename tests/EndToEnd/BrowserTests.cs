@@ -1,7 +1,7 @@
 using Microsoft.Playwright;
 using Voting.Testing;
 
-namespace Voting.System.Tests;
+namespace Voting.EndToEnd.Tests;
 
 /// <summary>
 /// A person in a real browser (headless Chromium from Debian, driven by Playwright): votes on one front end,
@@ -70,6 +70,6 @@ public sealed class BrowserTests(VotingSystemFixture system) : IAsyncLifetime
     {
         var row = results.Locator(".option", new PageLocatorOptions { Has = results.Locator(".label", new PageLocatorOptions { HasText = label }) });
         var text = await row.Locator(".count").InnerTextAsync();
-        return long.Parse(text[..text.IndexOf(' ', StringComparison.Ordinal)].Replace(",", "", StringComparison.Ordinal), global::System.Globalization.CultureInfo.InvariantCulture);
+        return long.Parse(text[..text.IndexOf(' ', StringComparison.Ordinal)].Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
     }
 }

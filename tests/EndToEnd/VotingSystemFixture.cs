@@ -1,7 +1,7 @@
 using Npgsql;
 using Voting.Testing;
 
-namespace Voting.System.Tests;
+namespace Voting.EndToEnd.Tests;
 
 /// <summary>
 /// The whole system as separate processes on loopback, as <c>./voting up</c> runs it: PostgreSQL (votes and the

@@ -3,7 +3,7 @@ using Npgsql;
 using Voting.LoadGen;
 using Voting.Testing;
 
-namespace Voting.System.Tests;
+namespace Voting.EndToEnd.Tests;
 
 /// <summary>
 /// A whole system for fault injection: PostgreSQL, two front ends each with its own Redis, the load balancer in front

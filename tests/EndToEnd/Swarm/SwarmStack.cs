@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 
-namespace Voting.System.Tests.Swarm;
+namespace Voting.EndToEnd.Tests.Swarm;
 
 /// <summary>A service of <c>deploy/swarm/stack.yml</c>, as far as running it on one machine needs.</summary>
 /// <param name="Name">The service's name, which is also its host name on the stack's network.</param>
@@ -65,7 +65,7 @@ public sealed partial class SwarmStack
                         ? Map(environment).ToDictionary(e => e.Key, e => e.Value?.ToString() ?? "")
                         : [],
                     spec.TryGetValue("secrets", out var secrets) ? List(secrets).Select(Secret).ToDictionary(s => s.Target, s => s.Source) : [],
-                    deploy.TryGetValue("replicas", out var replicas) ? int.Parse((string)replicas, global::System.Globalization.CultureInfo.InvariantCulture) : 1,
+                    deploy.TryGetValue("replicas", out var replicas) ? int.Parse((string)replicas, System.Globalization.CultureInfo.InvariantCulture) : 1,
                     placement.TryGetValue("constraints", out var constraints) ? List(constraints).Cast<string>().ToArray() : []);
             });
 

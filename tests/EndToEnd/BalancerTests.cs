@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Voting.Testing;
 
-namespace Voting.System.Tests;
+namespace Voting.EndToEnd.Tests;
 
 /// <summary>
 /// The load balancer in front of the front ends: it routes to what the cluster's registry lists, only to front ends that

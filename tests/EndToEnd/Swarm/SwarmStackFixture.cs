@@ -3,7 +3,7 @@ using Npgsql;
 using Voting.Testing;
 using Voting.Testing.Consul;
 
-namespace Voting.System.Tests.Swarm;
+namespace Voting.EndToEnd.Tests.Swarm;
 
 /// <summary>
 /// <c>deploy/swarm/stack.yml</c> run on one machine, as far as a machine without a Docker engine can: every service

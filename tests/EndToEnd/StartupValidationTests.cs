@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Voting.Testing;
 
-namespace Voting.System.Tests;
+namespace Voting.EndToEnd.Tests;
 
 /// <summary>A process with a missing or unusable setting stops at start-up with a message naming the setting.</summary>
 [Collection(VotingSystemCollection.Name)]

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Voting.Testing;
 
-namespace Voting.System.Tests;
+namespace Voting.EndToEnd.Tests;
 
 /// <summary>Votes from browsers through both front ends, Redis, the worker silo and PostgreSQL to the results app.</summary>
 [Collection(VotingSystemCollection.Name)]

@@ -7,7 +7,7 @@ using Npgsql;
 using Voting.Testing;
 using Xunit.Abstractions;
 
-namespace Voting.System.Tests;
+namespace Voting.EndToEnd.Tests;
 
 /// <summary>Two worker silos and a web front end as separate processes, their membership in PostgreSQL.</summary>
 public sealed class FailoverFixture : IAsyncLifetime

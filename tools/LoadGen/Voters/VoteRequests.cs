@@ -7,10 +7,10 @@ namespace Voting.LoadGen.Voters;
 /// <summary>An option as <c>GET /api/options</c> lists it.</summary>
 public sealed record BallotOption(string Key, string Label);
 
-/// <summary>The ballot's options and, for each, the request bodies and the answer that confirms a vote for it, made once.</summary>
-internal sealed class Ballot
+/// <summary>The requests a simulated voter sends: for each option on the ballot, the request bodies and the answer that confirms a vote for it, made once.</summary>
+internal sealed class VoteRequests
 {
-    private Ballot(IReadOnlyList<BallotOption> options)
+    private VoteRequests(IReadOnlyList<BallotOption> options)
     {
         Options = options;
         Keys = [.. options.Select(o => o.Key)];
@@ -39,17 +39,17 @@ internal sealed class Ballot
     public byte[][] KeyBytes { get; }
 
     /// <summary>Asks the front ends, in turn, for the ballot's options.</summary>
-    public static async Task<Ballot> FetchAsync(HttpClient http, IReadOnlyList<Uri> frontends, CancellationToken cancellationToken)
+    public static async Task<VoteRequests> FetchAsync(HttpClient http, IReadOnlyList<Uri> frontends, CancellationToken cancellationToken)
     {
         var failures = new List<string>();
         foreach (var frontend in frontends)
         {
             try
             {
-                var options = await http.GetFromJsonAsync(new Uri(LoadOptions.Directory(frontend), "api/options"), BallotJsonContext.Default.BallotOptionArray, cancellationToken);
+                var options = await http.GetFromJsonAsync(new Uri(LoadOptions.Directory(frontend), "api/options"), OptionsJsonContext.Default.BallotOptionArray, cancellationToken);
                 if (options is { Length: > 0 and <= 32 } && options.All(o => o.Key is { Length: > 0 }))
                 {
-                    return new Ballot(options);
+                    return new VoteRequests(options);
                 }
 
                 failures.Add($"{frontend}: no usable options in the answer");
@@ -67,4 +67,4 @@ internal sealed class Ballot
 
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(BallotOption[]))]
-internal sealed partial class BallotJsonContext : JsonSerializerContext;
+internal sealed partial class OptionsJsonContext : JsonSerializerContext;

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using Voting.Testing;
 
-namespace Voting.System.Tests;
+namespace Voting.EndToEnd.Tests;
 
 /// <summary>What a voter sees when the front end's Redis is gone or full, and that voting resumes when it is back.</summary>
 [Collection(VotingSystemCollection.Name)]

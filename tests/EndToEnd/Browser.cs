@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace Voting.System.Tests;
+namespace Voting.EndToEnd.Tests;
 
 /// <summary>A simulated browser: its own cookie jar, talking to whichever front end the load balancer picked.</summary>
 internal sealed partial class Browser : IDisposable

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Npgsql;
 using Voting.Testing;
 
-namespace Voting.System.Tests;
+namespace Voting.EndToEnd.Tests;
 
 /// <summary>
 /// A web front end started before any worker silo: it forms the cluster on its own, accepts votes into its Redis,

@@ -1,7 +1,7 @@
 using System.Net;
 using Voting.Testing;
 
-namespace Voting.System.Tests;
+namespace Voting.EndToEnd.Tests;
 
 /// <summary>
 /// A front end's life as the balancer sees it, with no configuration anywhere but the front end's own: it registers and

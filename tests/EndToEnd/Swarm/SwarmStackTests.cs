@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Voting.Testing;
 
-namespace Voting.System.Tests.Swarm;
+namespace Voting.EndToEnd.Tests.Swarm;
 
 /// <summary>
 /// <c>deploy/swarm</c>: the stack file agrees with the images and with itself, and the processes it describes, run
