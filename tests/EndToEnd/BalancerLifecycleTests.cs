@@ -18,7 +18,7 @@ public sealed class BalancerLifecycleTests(ChaosFixture system) : IDisposable
     [Fact]
     public async Task AFrontEndThatJoinsIsRoutedToUntilItDiesAndIsForgottenOnceRetired()
     {
-        await using var redis = await RedisServer.StartAsync();
+        await using var redis = await TestServers.StartRedisAsync();
         await using var joining = system.Apps.StartWeb("frontend03", redis.Endpoint);
         await joining.WaitReadyAsync(StartTimeout);
 

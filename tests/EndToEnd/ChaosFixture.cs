@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Npgsql;
 using Voting.LoadGen;
+using Voting.Local.Applications;
+using Voting.Local.Servers;
 using Voting.Testing;
 
 namespace Voting.EndToEnd.Tests;
@@ -39,13 +41,13 @@ public sealed class ChaosFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var postgres = PostgresServer.StartAsync();
-        var redis = new[] { RedisServer.StartAsync(), RedisServer.StartAsync() };
+        var postgres = TestServers.StartPostgresAsync();
+        var redis = new[] { TestServers.StartRedisAsync(), TestServers.StartRedisAsync() };
         Postgres = _servers.Own(await postgres);
         Redis = (await Task.WhenAll(redis)).Select(_servers.Own).ToArray();
         var connectionString = await Postgres.CreateDatabaseAsync("voting");
         Database = NpgsqlDataSource.Create(connectionString);
-        _apps = new VotingApps(connectionString, TestDirectories.Create("chaos"));
+        _apps = TestApps.Create(connectionString, TestDirectories.Create("chaos"));
 
         // Drainers retry quickly after PostgreSQL or Redis come back.
         var worker = new Dictionary<string, string?> { ["Draining__MaxRetryDelay"] = "00:00:01" };

@@ -4,6 +4,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Npgsql;
+using Voting.Local.Applications;
+using Voting.Local.Servers;
 using Voting.Testing;
 using Xunit.Abstractions;
 
@@ -25,12 +27,12 @@ public sealed class FailoverFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var postgres = PostgresServer.StartAsync();
-        var redis = Own(await RedisServer.StartAsync());
+        var postgres = TestServers.StartPostgresAsync();
+        var redis = Own(await TestServers.StartRedisAsync());
         Postgres = Own(await postgres);
         var connectionString = await Postgres.CreateDatabaseAsync("voting");
         Database = Own(NpgsqlDataSource.Create(connectionString));
-        var apps = new VotingApps(connectionString, TestDirectories.Create("failover"));
+        var apps = TestApps.Create(connectionString, TestDirectories.Create("failover"));
 
         var first = Own(apps.StartWorker("worker01"));
         await first.WaitReadyAsync(StartTimeout);

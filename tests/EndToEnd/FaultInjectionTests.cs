@@ -3,6 +3,7 @@ using Npgsql;
 using StackExchange.Redis;
 using Voting.LoadGen;
 using Voting.LoadGen.Auditing;
+using Voting.Local.Applications;
 using Voting.Storage.Streams;
 using Voting.Testing;
 using Xunit.Abstractions;

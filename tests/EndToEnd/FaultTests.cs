@@ -51,7 +51,7 @@ public sealed class FaultTests(VotingSystemFixture system)
     [Fact]
     public async Task AFullRedisMakesTheFrontEndAnswer503NotAnErrorPageOrASilentDrop()
     {
-        await using var redis = await RedisServer.StartAsync();
+        await using var redis = await TestServers.StartRedisAsync();
         await using var web = system.Apps.StartWeb("frontend-full", redis.Endpoint);
         await web.WaitReadyAsync(TimeSpan.FromSeconds(60));
         using var browser = new Browser();

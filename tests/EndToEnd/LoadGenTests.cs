@@ -1,7 +1,7 @@
 using Voting.LoadGen;
 using Voting.LoadGen.Auditing;
 using Voting.LoadGen.Measuring;
-using Voting.Testing;
+using Voting.Local;
 
 namespace Voting.EndToEnd.Tests;
 

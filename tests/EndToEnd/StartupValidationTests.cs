@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Voting.Local.Applications;
 using Voting.Testing;
 
 namespace Voting.EndToEnd.Tests;
@@ -49,9 +50,9 @@ public sealed class StartupValidationTests(VotingSystemFixture system)
         var secrets = Directory.CreateTempSubdirectory("voting-secrets-");
         try
         {
-            await File.WriteAllTextAsync(Path.Combine(secrets.FullName, "VoterCookie__SigningKey"), VotingApps.SigningKey + "\n");
+            await File.WriteAllTextAsync(Path.Combine(secrets.FullName, "VoterCookie__SigningKey"), TestApps.SigningKey + "\n");
             // A Redis of its own: a front end registered on another's stream would get a second drainer on it.
-            await using var redis = await RedisServer.StartAsync();
+            await using var redis = await TestServers.StartRedisAsync();
             await using var web = system.Apps.StartWeb("secret-key", redis.Endpoint, new Dictionary<string, string?>
             {
                 ["VoterCookie__SigningKey"] = "",

@@ -1,4 +1,6 @@
 using Npgsql;
+using Voting.Local.Applications;
+using Voting.Local.Servers;
 using Voting.Testing;
 
 namespace Voting.EndToEnd.Tests;
@@ -37,13 +39,13 @@ public sealed class VotingSystemFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var postgres = PostgresServer.StartAsync();
-        var redis = Enumerable.Range(0, 3).Select(_ => RedisServer.StartAsync()).ToArray();
+        var postgres = TestServers.StartPostgresAsync();
+        var redis = Enumerable.Range(0, 3).Select(_ => TestServers.StartRedisAsync()).ToArray();
         Postgres = Own(await postgres);
         var redisServers = (await Task.WhenAll(redis)).Select(Own).ToArray();
         var connectionString = await Postgres.CreateDatabaseAsync("voting");
         Database = Own(NpgsqlDataSource.Create(connectionString));
-        Apps = new VotingApps(connectionString, _logs);
+        Apps = TestApps.Create(connectionString, _logs);
 
         Worker = Own(Apps.StartWorker("worker01"));
         await Worker.WaitReadyAsync(StartTimeout);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Npgsql;
+using Voting.Local.Applications;
 using Voting.Testing;
 
 namespace Voting.EndToEnd.Tests;
@@ -21,11 +22,11 @@ public sealed class WorkerlessTests : IAsyncLifetime, IDisposable
 
     public async Task InitializeAsync()
     {
-        var postgres = PostgresServer.StartAsync();
-        var redis = Own(await RedisServer.StartAsync());
+        var postgres = TestServers.StartPostgresAsync();
+        var redis = Own(await TestServers.StartRedisAsync());
         var connectionString = await Own(await postgres).CreateDatabaseAsync("voting");
         _database = NpgsqlDataSource.Create(connectionString);
-        _apps = new VotingApps(connectionString, TestDirectories.Create("workerless"));
+        _apps = TestApps.Create(connectionString, TestDirectories.Create("workerless"));
         _web = Own(_apps.StartWeb("frontend01", redis.Endpoint));
         await _web.WaitReadyAsync(Timeout);
     }

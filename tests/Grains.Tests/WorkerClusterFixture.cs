@@ -3,6 +3,7 @@ using Npgsql;
 using Orleans.TestingHost;
 using StackExchange.Redis;
 using Voting.Grains.Registry;
+using Voting.Local.Servers;
 using Voting.Storage.Postgres;
 using Voting.Testing;
 
@@ -32,8 +33,8 @@ public sealed class WorkerClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var redis = RedisServer.StartAsync();
-        var postgres = PostgresServer.StartAsync();
+        var redis = TestServers.StartRedisAsync();
+        var postgres = TestServers.StartPostgresAsync();
         Redis = await redis;
         Postgres = await postgres;
         var connectionString = await Postgres.CreateDatabaseAsync("voting");

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Orleans.TestingHost;
+using Voting.Local.Servers;
 using Voting.ServiceDefaults.Clustering.AdoNet;
 using Voting.Testing;
 
@@ -49,7 +50,7 @@ public sealed class AdoNetFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _server = await PostgresServer.StartAsync();
+        _server = await TestServers.StartPostgresAsync();
         ConnectionString = await _server.CreateDatabaseAsync(DatabaseName);
         _dataSource = NpgsqlDataSource.Create(ConnectionString);
 

@@ -1,5 +1,8 @@
 using System.Globalization;
 using Npgsql;
+using Voting.Local;
+using Voting.Local.Applications;
+using Voting.Local.Servers;
 using Voting.Testing;
 using Voting.Testing.Consul;
 
@@ -39,18 +42,18 @@ public sealed class SwarmStackFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var postgres = _owned.Own(await PostgresServer.StartAsync());
+        var postgres = _owned.Own(await TestServers.StartPostgresAsync());
         var connectionString = await postgres.CreateDatabaseAsync("voting");
         Database = _owned.Own(NpgsqlDataSource.Create(connectionString));
         Consul = _owned.Own(await InTestConsul.StartAsync());
         foreach (var redis in Stack.Services.Values.Where(s => s.Image.StartsWith("redis:", StringComparison.Ordinal)))
         {
-            Redis[redis.Name] = _owned.Own(await RedisServer.StartAsync());
+            Redis[redis.Name] = _owned.Own(await TestServers.StartRedisAsync());
         }
 
         // What deploy/swarm/README.md tells the operator to create.
         SecretValues["voting_postgres_connection"] = connectionString;
-        SecretValues["voting_voter_cookie_key"] = VotingApps.SigningKey;
+        SecretValues["voting_voter_cookie_key"] = TestApps.SigningKey;
         SecretValues["voting_postgres_password"] = "(read by the postgres image only)";
 
         // Workers first, then front ends, then their clients, as a swarm would converge anyway.
@@ -82,14 +85,18 @@ public sealed class SwarmStackFixture : IAsyncLifetime
         // The loopback network plays the stack's overlay network: a silo advertises its address in it.
         settings["Clustering__AdvertisedAddress"] = Translate(settings, "Clustering__AdvertisedAddress", Stack.Subnet, "127.0.0.0/8");
         settings["Clustering__Consul__Address"] = Translate(settings, "Clustering__Consul__Address", "http://consul:8500", Consul.Address);
-        if (settings.ContainsKey("Clustering__SiloPort"))
+        var ports = new AppPorts(
+            FreePort.Next(),
+            settings.ContainsKey("Clustering__SiloPort") ? FreePort.Next() : null,
+            settings.TryGetValue("Clustering__GatewayPort", out var gateway) && gateway != "0" ? FreePort.Next() : null);
+        if (ports.Silo is { } siloPort)
         {
-            settings["Clustering__SiloPort"] = Port(FreePort.Next());
+            settings["Clustering__SiloPort"] = Port(siloPort);
         }
 
-        if (settings.TryGetValue("Clustering__GatewayPort", out var gateway) && gateway != "0")
+        if (ports.Gateway is { } gatewayPort)
         {
-            settings["Clustering__GatewayPort"] = Port(FreePort.Next());
+            settings["Clustering__GatewayPort"] = Port(gatewayPort);
         }
 
         if (settings.TryGetValue("Frontend__Redis", out var redis))
@@ -113,7 +120,7 @@ public sealed class SwarmStackFixture : IAsyncLifetime
         settings.Remove("Frontend__AdvertisedUrl");
         settings.Remove("Urls");
         settings["SecretsDirectory"] = SecretsFor(service, name);
-        return AppProcess.Start(name, Folder(service.Target!), Assembly(service.Target!), settings, _logs);
+        return AppProcess.Start(new AppLaunch(name, Folder(service.Target!), Assembly(service.Target!), settings, _logs, ports));
     }
 
     /// <summary>The secrets the stack mounts for the service, as files named by their targets.</summary>

@@ -1,0 +1,122 @@
+using System.Globalization;
+
+namespace Voting.Local.Applications;
+
+/// <summary>
+/// The settings each application of Voting.Orleans gets on one machine — what <c>./voting up</c> runs and the tests
+/// start — every silo on loopback, all of them in one cluster. Settings passed to a start method override the
+/// defaults; <see cref="Settings"/> go to every application.
+/// </summary>
+/// <param name="connectionString">The votes database, also the ADO.NET membership table's.</param>
+/// <param name="logDirectory">Where each process's log goes: <c>{name}.log</c>.</param>
+/// <param name="signingKey">The voter-cookie key every front end shares (base64, 32 bytes or more).</param>
+public sealed class VotingApps(string connectionString, string logDirectory, string signingKey)
+{
+    public string ConnectionString => connectionString;
+
+    public string SigningKey => signingKey;
+
+    /// <summary>
+    /// The membership table: <c>AdoNet</c> (PostgreSQL) or <c>Localhost</c>, where <see cref="PrimarySilo"/> keeps it
+    /// and clients connect through <see cref="LocalhostGateway"/>.
+    /// </summary>
+    public string Clustering { get; init; } = "AdoNet";
+
+    /// <summary><c>Localhost</c> only: the silo port of the worker silo that keeps the membership table.</summary>
+    public int? PrimarySilo { get; init; }
+
+    /// <summary><c>Localhost</c> only: the gateway port of that silo, where the clients connect.</summary>
+    public int? LocalhostGateway { get; init; }
+
+    /// <summary>Settings every application gets (each reads only its own sections), before a start's overrides.</summary>
+    public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
+
+    public AppLaunch Worker(string name, IReadOnlyDictionary<string, string?>? overrides = null, AppPorts? ports = null)
+    {
+        ports ??= AppPorts.Free(silo: true, gateway: true);
+        return Launch(name, "Silo", "Voting.Silo", ports, Silo(ports), new Dictionary<string, string?>
+        {
+            ["Postgres__ConnectionString"] = connectionString,
+        }, overrides);
+    }
+
+    public AppLaunch Web(string name, string redisEndpoint, IReadOnlyDictionary<string, string?>? overrides = null, AppPorts? ports = null)
+    {
+        ports ??= AppPorts.Free(silo: true);
+        return Launch(name, "Web", "Voting.Web", ports, Silo(ports), new Dictionary<string, string?>
+        {
+            ["Frontend__Id"] = name,
+            ["Frontend__Redis"] = redisEndpoint,
+            ["VoterCookie__SigningKey"] = signingKey,
+        }, overrides);
+    }
+
+    public AppLaunch Results(string name, IReadOnlyDictionary<string, string?>? overrides = null, AppPorts? ports = null) =>
+        Launch(name, "Results", "Voting.Results", ports ?? AppPorts.Free(), Client(), new Dictionary<string, string?>
+        {
+            ["Postgres__ConnectionString"] = connectionString,
+        }, overrides);
+
+    /// <summary>The load balancer, an Orleans client that routes to the front ends the registry lists.</summary>
+    public AppLaunch Balancer(string name, IReadOnlyDictionary<string, string?>? overrides = null, AppPorts? ports = null) =>
+        Launch(name, "Balancer", "Voting.Balancer", ports ?? AppPorts.Free(), Client(), new Dictionary<string, string?>(), overrides);
+
+    public AppProcess StartWorker(string name, IReadOnlyDictionary<string, string?>? overrides = null, AppPorts? ports = null) =>
+        AppProcess.Start(Worker(name, overrides, ports));
+
+    public AppProcess StartWeb(string name, string redisEndpoint, IReadOnlyDictionary<string, string?>? overrides = null, AppPorts? ports = null) =>
+        AppProcess.Start(Web(name, redisEndpoint, overrides, ports));
+
+    public AppProcess StartResults(string name, IReadOnlyDictionary<string, string?>? overrides = null, AppPorts? ports = null) =>
+        AppProcess.Start(Results(name, overrides, ports));
+
+    public AppProcess StartBalancer(string name, IReadOnlyDictionary<string, string?>? overrides = null, AppPorts? ports = null) =>
+        AppProcess.Start(Balancer(name, overrides, ports));
+
+    private AppLaunch Launch(string name, string folder, string assembly, AppPorts ports, Dictionary<string, string?> cluster,
+        Dictionary<string, string?> role, IReadOnlyDictionary<string, string?>? overrides)
+    {
+        var settings = new Dictionary<string, string?>(cluster);
+        foreach (var layer in (IReadOnlyDictionary<string, string?>[])[role, Settings, overrides ?? new Dictionary<string, string?>()])
+        {
+            foreach (var (key, value) in layer)
+            {
+                settings[key] = value;
+            }
+        }
+
+        return new AppLaunch(name, folder, assembly, settings, logDirectory, ports);
+    }
+
+    /// <summary>Membership settings of a silo host: its silo port and (0: none) gateway port.</summary>
+    private Dictionary<string, string?> Silo(AppPorts ports)
+    {
+        var settings = Client();
+        settings["Clustering__SiloPort"] = Port(ports.Silo ?? throw new ArgumentException("A silo host needs a silo port.", nameof(ports)));
+        settings["Clustering__GatewayPort"] = Port(ports.Gateway ?? 0);
+        return settings;
+    }
+
+    /// <summary>Membership settings every process of the cluster shares, silo or client.</summary>
+    private Dictionary<string, string?> Client()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Clustering__Provider"] = Clustering,
+            ["Clustering__ConnectionString"] = connectionString,
+        };
+        if (PrimarySilo is { } primary)
+        {
+            settings["Clustering__PrimarySiloEndpoint"] = "127.0.0.1:" + Port(primary);
+        }
+
+        if (LocalhostGateway is { } gateway)
+        {
+            settings["Clustering__LocalhostGateway"] = "127.0.0.1:" + Port(gateway);
+        }
+
+        return settings;
+    }
+
+    private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+}
