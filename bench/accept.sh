@@ -11,7 +11,6 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="${VOTING_DATA:-$ROOT/.voting}"
-RUN="$DATA/run"
 FRONTEND_URL="http://127.0.0.1:$(( ${VOTING_WEB_HTTP_BASE:-8080} + 1 ))"
 REDIS_PORT=$(( ${VOTING_REDIS_BASE:-6380} + 1 ))
 BASELINE_PORT="${BENCH_BASELINE_PORT:-8099}"
@@ -25,9 +24,7 @@ CONFIGURATION="${VOTING_CONFIGURATION:-Release}"
 die() { printf 'bench accept: %s\n' "$*" >&2; exit 1; }
 command -v wrk >/dev/null || die "wrk is needed (apt-get install -y wrk)"
 curl -fsS -o /dev/null "$FRONTEND_URL/health/live" || die "frontend01 does not answer at $FRONTEND_URL: start with ./voting up --detach"
-for pidfile in "$RUN"/worker*.pid; do
-  [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && echo "Note: $(basename "$pidfile" .pid) runs and drains while the front end is measured."
-done
+note_workers
 
 curl -s -o /dev/null "http://127.0.0.1:$BASELINE_PORT/" && die "port $BASELINE_PORT is taken (BENCH_BASELINE_PORT picks another)"
 dotnet build "$ROOT/bench/AcceptBaseline" -c "$CONFIGURATION" -nologo -v quiet >/dev/null || die "the baseline does not build"

@@ -10,7 +10,6 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="${VOTING_DATA:-$ROOT/.voting}"
-RUN="$DATA/run"
 FRONTEND_URL="http://127.0.0.1:$(( ${VOTING_WEB_HTTP_BASE:-8080} + 1 ))"
 BALANCER_URL="http://127.0.0.1:${VOTING_BALANCER_PORT:-8080}"
 CONNECTIONS="${BENCH_CONNECTIONS:-64}"
@@ -23,9 +22,7 @@ die() { printf 'bench balancer: %s\n' "$*" >&2; exit 1; }
 command -v wrk >/dev/null || die "wrk is needed (apt-get install -y wrk)"
 curl -fsS -o /dev/null "$FRONTEND_URL/health/ready" || die "frontend01 is not ready at $FRONTEND_URL: start with ./voting up --detach"
 curl -fsS -o /dev/null "$BALANCER_URL/health/ready" || die "the balancer is not ready at $BALANCER_URL"
-for pidfile in "$RUN"/worker*.pid; do
-  [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null && echo "Note: $(basename "$pidfile" .pid) runs and drains while the vote path is measured."
-done
+note_workers
 echo "The balancer routes to: $(curl -fsS "$BALANCER_URL/balancer/frontends" | jq -r '[.frontends[] | select(.available) | .id] | join(", ")')"
 
 VOTER_COOKIE=$(voter_cookie "$FRONTEND_URL")

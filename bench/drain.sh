@@ -10,7 +10,6 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DATA="${VOTING_DATA:-$ROOT/.voting}"
-RUN="$DATA/run"
 PG_PORT="${VOTING_PG_PORT:-5433}"
 REDIS_BASE="${VOTING_REDIS_BASE:-6380}"
 WORKER_HTTP_BASE="${VOTING_WORKER_HTTP_BASE:-8069}"
@@ -19,20 +18,18 @@ CHANGE_EVERY=5
 CHUNK=50000
 
 die() { printf 'bench drain: %s\n' "$*" >&2; exit 1; }
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+
 psql_voting() { psql -h 127.0.0.1 -p "$PG_PORT" -U voting -d voting -tAX -c "$1"; }
 
 [[ "$PER_FRONTEND" =~ ^[0-9]+$ ]] && [ "$PER_FRONTEND" -ge 1000 ] || die "votes per front end must be a number >= 1000 (got '$PER_FRONTEND')"
 command -v jq >/dev/null || die "jq is needed (apt-get install -y jq)"
-frontends=$(ls "$RUN" 2>/dev/null | sed -n 's/^frontend\([0-9][0-9]\)\.pid$/\1/p' | sort)
+frontends=$(running frontend | sed 's/^frontend//')
 [ -n "$frontends" ] || die "no front end runs: start with ./voting up --detach"
 
 echo "Stopping the worker silos..."
-for pidfile in "$RUN"/worker*.pid; do
-  [ -f "$pidfile" ] || continue
-  pid=$(cat "$pidfile"); kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  rm -f "$pidfile"
-done
+for worker in $(running worker); do "$ROOT/voting" stop "$worker" >/dev/null; done
 
 run=$(printf '%08x' "$(date +%s)")
 t0=$(( $(date +%s%3N) - 86400000 ))   # a day back: every preloaded vote is older than any vote a person casts now
@@ -50,7 +47,7 @@ total=$((PER_FRONTEND * count))
 
 echo "Starting one worker silo; draining $total votes..."
 "$ROOT/voting" add worker >/dev/null
-worker_pid=$(cat "$RUN/worker01.pid")
+worker_pid=$(pid_of worker01)
 url="http://127.0.0.1:$((WORKER_HTTP_BASE + 1))/api/drainers"
 deadline=$(( $(date +%s) + 1800 ))
 while :; do

@@ -1,4 +1,17 @@
-# Shared by the wrk benchmarks (sourced): ROOT must be set.
+# Shared by the benchmarks (sourced): ROOT must be set. ./voting bench passes the system's settings (VOTING_*) on,
+# so ./voting status here sees the system the benchmark runs against.
+
+# running KIND: the names of the running workers or front ends (worker01, ...), as ./voting status lists them.
+running() { "$ROOT/voting" status | awk -v kind="$1" '$1 ~ ("^" kind "[0-9]+$") && $2 == "running" { print $1 }'; }
+
+# pid_of NAME: the pid of a running process, as ./voting status shows it.
+pid_of() { "$ROOT/voting" status | awk -v name="$1" '$1 == name && $2 == "running" { gsub(/[^0-9]/, "", $4); print $4 }'; }
+
+# note_workers: says when worker silos drain while the vote path is measured.
+note_workers() {
+  local worker
+  for worker in $(running worker); do echo "Note: $worker runs and drains while the vote path is measured."; done
+}
 
 # round name url connections seconds [delay ms]: one wrk run of bench/vote.lua; prints "name req/s p50 p99 non-2xx".
 round() {

@@ -24,8 +24,6 @@ public sealed record AppLaunch(string Name, string Folder, string Assembly, IRea
 /// <summary>One of the applications (worker silo, web front end, results, load balancer) running as its own process, as in production.</summary>
 public sealed class AppProcess : IAsyncDisposable
 {
-    private static readonly HttpClient Probe = new() { Timeout = TimeSpan.FromSeconds(2) };
-
     private AppProcess(AppLaunch launch, LocalProcess process)
     {
         Launch = launch;
@@ -63,22 +61,7 @@ public sealed class AppProcess : IAsyncDisposable
     public AppProcess StartAgain() => Process.HasExited ? Start(Launch) : throw new InvalidOperationException($"{Process.Name} still runs.");
 
     /// <summary>Whether <c>/health/ready</c> answers 200 now.</summary>
-    public async Task<bool> IsReadyAsync() => await ReadinessAsync() == 200;
-
-    /// <summary>The status code <c>/health/ready</c> answers now; null when it does not answer.</summary>
-    public async Task<int?> ReadinessAsync()
-    {
-        try
-        {
-            using var response = await Probe.GetAsync(new Uri(BaseAddress, "health/ready"));
-            return (int)response.StatusCode;
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
-        {
-            // Not listening or not answering (yet).
-            return null;
-        }
-    }
+    public async Task<bool> IsReadyAsync() => await Readiness.StatusAsync(BaseAddress) == 200;
 
     /// <summary>Waits until <c>/health/ready</c> answers 200, or fails with the process's last output.</summary>
     public async Task WaitReadyAsync(TimeSpan timeout)

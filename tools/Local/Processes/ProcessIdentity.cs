@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Serialization;
 
 namespace Voting.Local.Processes;
 
@@ -8,7 +7,7 @@ namespace Voting.Local.Processes;
 /// A pid alone can be reused once the process ended; together they name one process for good, so a later command
 /// never signals a stranger that happens to have an old pid.
 /// </summary>
-public readonly record struct ProcessIdentity([property: JsonPropertyName("pid")] int Pid, [property: JsonPropertyName("startTime")] long StartTime)
+public readonly record struct ProcessIdentity(int Pid, long StartTime)
 {
     /// <summary>The process that has <paramref name="pid"/> now, or null when there is none.</summary>
     public static ProcessIdentity? Of(int pid) => Read(pid) is { } stat ? new ProcessIdentity(pid, stat.StartTime) : null;

@@ -1,0 +1,192 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Npgsql;
+using Voting.Local;
+using Voting.Local.Processes;
+using Voting.Testing;
+using Xunit.Abstractions;
+
+namespace Voting.EndToEnd.Tests;
+
+/// <summary>
+/// <c>./voting</c> as a user runs it, through the same command line: the system started, voted on, grown by a front
+/// end, that front end's votes drained and the front end retired, everything stopped; and commands it does not
+/// understand refused with the usage, starting nothing.
+/// </summary>
+public sealed partial class CommandLineTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task UnknownCommandsAndOptionsAreRefusedWithTheUsageAndStartNothing()
+    {
+        var voting = NewSystem();
+        foreach (var arguments in new[] { ["up", "--bogus"], ["bogus"], ["add", "database"], ["retire"], ["stop", "frontend1"], ["bench", "accept", "5000"], Array.Empty<string>() })
+        {
+            var result = await voting.RunAsync(arguments);
+            Assert.True(result.ExitCode == 2, $"./voting {string.Join(' ', arguments)}: {result}");
+            Assert.Contains("Usage:", result.Error, StringComparison.Ordinal);
+            Assert.Equal("", result.Output);
+        }
+
+        Assert.Contains("Unrecognized command or argument '--bogus'", (await voting.RunAsync("up", "--bogus")).Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(voting.Environment["VOTING_DATA"], "run")), "a refused command started something");
+    }
+
+    [Fact]
+    public async Task TheSystemStartsTakesVotesGrowsRetiresAFrontEndAndStops()
+    {
+        var voting = NewSystem();
+        try
+        {
+            // up --detach: everything started and ready, and the URLs printed.
+            var up = await RunAsync(voting, "up", "--detach");
+            var vote = new Uri(Line(up, "Vote:"));
+            var connectionString = Line(up, "PostgreSQL:");
+
+            // Starting again leaves what runs be.
+            Assert.Contains("worker01 already runs", (await RunAsync(voting, "up", "--detach")).Output, StringComparison.Ordinal);
+
+            // A vote through the load balancer.
+            var first = await VoteAsync(vote, "a");
+
+            // status: every process running, every application ready.
+            var status = await RunAsync(voting, "status");
+            foreach (var name in new[] { "postgres", "redis01", "worker01", "frontend01", "results", "balancer" })
+            {
+                Assert.Matches($@"(?m)^  {name} +running \(pid \d+\)", status.Output);
+            }
+
+            Assert.Equal(4, ReadyLine().Count(status.Output));
+
+            // add frontend: frontend02 with a Redis of its own, registered, drained.
+            var added = await RunAsync(voting, "add", "frontend");
+            var frontend02 = new Uri(AddedLine().Match(added.Output).Groups["url"].Value);
+            var second = await VoteAsync(frontend02, "b");
+            await WaitUntilCountedAsync(connectionString, new() { [first.VoterId] = ("a", "frontend01"), [second.VoterId] = ("b", "frontend02") });
+            var processes = Processes(voting);
+            Assert.Equal(8, processes.Length);
+
+            // stop frontend02, then retire it once the registry no longer counts it as running; its Redis stops with it.
+            await RunAsync(voting, "stop", "frontend02");
+            var retired = await RetireAsync(voting, "frontend02");
+            Assert.Contains("is retired", retired.Output, StringComparison.Ordinal);
+            var afterRetire = await RunAsync(voting, "status");
+            Assert.DoesNotContain("frontend02", afterRetire.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("redis02", afterRetire.Output, StringComparison.Ordinal);
+
+            // down: every process it started has ended, and nothing is left remembered.
+            Assert.Contains("Stopped.", (await RunAsync(voting, "down")).Output, StringComparison.Ordinal);
+            Assert.DoesNotContain(processes, p => p.IsAlive());
+
+            Assert.Empty(Directory.GetFiles(Path.Combine(voting.Environment["VOTING_DATA"], "run")));
+        }
+        finally
+        {
+            // Whatever happened, leave nothing running.
+            output.WriteLine((await voting.RunAsync("down")).ToString());
+        }
+    }
+
+    /// <summary>A system of its own: its own data directory and free loopback ports for everything it starts.</summary>
+    private static VotingCommand NewSystem()
+    {
+        string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+        // Base ports: process N listens on base + N.
+        string Base(int count) => Port(FreePort.NextRange(count) - 1);
+        return new VotingCommand(new Dictionary<string, string>
+        {
+            ["VOTING_DATA"] = TestDirectories.Create("cli"),
+            ["VOTING_WORKERS"] = "1",
+            ["VOTING_FRONTENDS"] = "1",
+            ["VOTING_PG_PORT"] = Port(FreePort.Next()),
+            ["VOTING_RESULTS_PORT"] = Port(FreePort.Next()),
+            ["VOTING_BALANCER_PORT"] = Port(FreePort.Next()),
+            ["VOTING_WORKER_HTTP_BASE"] = Base(2),
+            ["VOTING_WORKER_SILO_BASE"] = Base(2),
+            ["VOTING_WORKER_GATEWAY_BASE"] = Base(2),
+            ["VOTING_WEB_HTTP_BASE"] = Base(2),
+            ["VOTING_WEB_SILO_BASE"] = Base(2),
+            ["VOTING_REDIS_BASE"] = Base(2),
+            // The processes inherit the command's environment: a stopped front end can be retired 3 s after it last
+            // registered instead of 75 s.
+            ["Registry__RunningWindow"] = "00:00:03",
+        });
+    }
+
+    private async Task<CommandResult> RunAsync(VotingCommand voting, params string[] arguments)
+    {
+        var result = await voting.RunAsync(arguments);
+        output.WriteLine($"$ ./voting {string.Join(' ', arguments)}\n{result}");
+        Assert.True(result.ExitCode == 0, $"./voting {string.Join(' ', arguments)}: {result}");
+        return result;
+    }
+
+    /// <summary>Retires the front end, asking again while the registry still counts it as running.</summary>
+    private async Task<CommandResult> RetireAsync(VotingCommand voting, string frontend)
+    {
+        CommandResult result = null!;
+        await Poll.UntilAsync(
+            async () =>
+            {
+                result = await voting.RunAsync("retire", frontend);
+                return result.ExitCode == 0;
+            },
+            TimeSpan.FromSeconds(90),
+            () => Task.FromResult($"./voting retire {frontend} kept refusing: {result}"));
+        output.WriteLine($"$ ./voting retire {frontend}\n{result}");
+        return result;
+    }
+
+    private static async Task<(Guid VoterId, Guid VoteId)> VoteAsync(Uri frontend, string option)
+    {
+        using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = frontend, Timeout = TimeSpan.FromSeconds(10) };
+        (await http.GetAsync("/")).EnsureSuccessStatusCode();
+        using var response = await http.PostAsJsonAsync("/api/votes", new { option });
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var receipt = await response.Content.ReadFromJsonAsync<Receipt>();
+        return (receipt!.VoterId, receipt.VoteId);
+    }
+
+    private static async Task WaitUntilCountedAsync(string connectionString, Dictionary<Guid, (string Option, string Frontend)> expected)
+    {
+        await using var database = NpgsqlDataSource.Create(connectionString);
+        var found = new Dictionary<Guid, (string, string)>();
+        await Poll.UntilAsync(
+            async () =>
+            {
+                await using var command = database.CreateCommand("SELECT voter_id, option, frontend_id FROM votes WHERE voter_id = ANY(@voters)");
+                command.Parameters.AddWithValue("voters", expected.Keys.ToArray());
+                found.Clear();
+                await using var reader = await command.ExecuteReaderAsync();
+                while (await reader.ReadAsync())
+                {
+                    found[reader.GetGuid(0)] = (reader.GetString(1), reader.GetString(2));
+                }
+
+                return expected.All(e => found.TryGetValue(e.Key, out var row) && row == e.Value);
+            },
+            TimeSpan.FromSeconds(60),
+            () => Task.FromResult($"PostgreSQL holds {found.Count} of the {expected.Count} votes"));
+    }
+
+    private static string Line(CommandResult result, string label) =>
+        Regex.Match(result.Output, $@"(?m)^  {Regex.Escape(label)} +(?<value>\S+)").Groups["value"] is { Success: true } value
+            ? value.Value
+            : throw new Xunit.Sdk.XunitException($"no '{label}' line in the output of ./voting up:\n{result}");
+
+    /// <summary>The processes the command line remembers having started (<c>run/*.json</c>), by pid and start time.</summary>
+    private static ProcessIdentity[] Processes(VotingCommand voting) =>
+        [.. Directory.GetFiles(Path.Combine(voting.Environment["VOTING_DATA"], "run"), "*.json")
+            .Select(file => JsonDocument.Parse(File.ReadAllText(file)).RootElement.GetProperty("process"))
+            .Select(process => new ProcessIdentity(process.GetProperty("pid").GetInt32(), process.GetProperty("startTime").GetInt64()))];
+
+    [GeneratedRegex(@"running \(pid \d+\), ready: 200")]
+    private static partial Regex ReadyLine();
+
+    [GeneratedRegex(@"(?m)^frontend02 is up: (?<url>\S+) \(Redis 127\.0\.0\.1:\d+\)")]
+    private static partial Regex AddedLine();
+
+    private sealed record Receipt(Guid VoteId, Guid VoterId);
+}

@@ -1,0 +1,34 @@
+using System.CommandLine;
+using Voting.Cli.Installing;
+using Voting.Cli.Local;
+
+namespace Voting.Cli.Commands;
+
+/// <summary><c>./voting start NAME</c>: starts one process again, with the ports it had.</summary>
+internal static class StartCommand
+{
+    public static Command Create()
+    {
+        var name = Components.NameArgument("the process: workerNN, frontendNN (and its Redis), redisNN, results, balancer or postgres");
+        var command = new Command("start", "start one process again (after ./voting stop, or a crash), with the ports it had") { name };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var system = new LocalSystem(LocalSettings.FromEnvironment(), Console.Out);
+            var target = parse.GetValue(name)!;
+            if (target != "postgres" && !system.IsRunning("postgres"))
+            {
+                throw new CliException("nothing runs: start with ./voting up");
+            }
+
+            await DebianPackages.EnsureAsync(Console.Out, Requirement.Servers);
+            if (await system.StartAsync(target) is { } app)
+            {
+                await Waiting.UntilReadyAsync([app], cancellationToken);
+            }
+
+            Console.Out.WriteLine($"{target} runs.");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using Voting.Cli.Installing;
+using Voting.Cli.Local;
+using Voting.Local.Applications;
+
+namespace Voting.Cli.Commands;
+
+/// <summary><c>./voting up [--detach]</c>: the whole system, started in order and waited for, then its URLs.</summary>
+internal static class UpCommand
+{
+    public static Command Create()
+    {
+        var detach = new Option<bool>("--detach") { Description = "return once everything is ready, leaving it running (./voting down stops it)" };
+        var command = new Command("up",
+            "install what is missing, start PostgreSQL, the worker silo(s), the web front ends (each with its own Redis), the load " +
+            "balancer and the results app; print the URLs. Ctrl-C stops everything (with --detach, ./voting down does). " +
+            "VOTING_WORKERS (1) and VOTING_FRONTENDS (2) set how many.")
+        {
+            detach,
+        };
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(detach)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(bool detach)
+    {
+        var output = Console.Out;
+        var system = new LocalSystem(LocalSettings.FromEnvironment(), output);
+        var settings = system.Settings;
+        await DebianPackages.EnsureAsync(output, Requirement.Servers);
+
+        // Ctrl-C (or SIGTERM) from here on stops everything, also while it is still starting.
+        using var stopping = new CancellationTokenSource();
+        using var interrupt = detach ? null : PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var terminate = detach ? null : PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stopping.Cancel();
+        }
+
+        try
+        {
+            await StartAsync(system, stopping.Token);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            await DownCommand.DownAsync(system, output);
+            return 0;
+        }
+
+        output.WriteLine();
+        output.WriteLine("Voting.Orleans is up.");
+        output.WriteLine($"  Vote:       http://127.0.0.1:{settings.BalancerPort}/   (load balancer over the front ends; its view: /balancer/frontends)");
+        foreach (var frontend in system.Components().Where(c => c.Kind is ComponentKind.Frontend))
+        {
+            var redis = system.Find(ComponentRecord.NameOf(ComponentKind.Redis, frontend.Index));
+            output.WriteLine($"  Front end:  {frontend.Url}   ({frontend.Name}, Redis 127.0.0.1:{redis?.Port})");
+        }
+
+        output.WriteLine($"  Results:    http://127.0.0.1:{settings.ResultsPort}/   (JSON: /api/results)");
+        foreach (var worker in system.Components().Where(c => c.Kind is ComponentKind.Worker))
+        {
+            output.WriteLine($"  Dashboard:  {worker.Url}dashboard/   ({worker.Name}; drainers: /api/drainers)");
+        }
+
+        output.WriteLine($"  PostgreSQL: {system.ConnectionString}");
+        output.WriteLine($"  Logs:       {settings.Logs}");
+        if (detach)
+        {
+            output.WriteLine("Stop it with ./voting down.");
+            return 0;
+        }
+
+        output.WriteLine("Press Ctrl-C to stop everything.");
+        await SuperviseAsync(system, output, stopping.Token);
+        output.WriteLine();
+        await DownCommand.DownAsync(system, output);
+        return 0;
+    }
+
+    private static async Task StartAsync(LocalSystem system, CancellationToken cancellationToken)
+    {
+        var settings = system.Settings;
+        var output = Console.Out;
+        output.WriteLine("Starting PostgreSQL...");
+        await system.StartPostgresAsync();
+        output.WriteLine($"Starting {settings.Workers} worker silo(s), {settings.Frontends} front end(s) with their Redis, the load balancer and the results app ({settings.Clustering} clustering)...");
+        // worker01 first: with Localhost clustering it keeps the membership table the others join.
+        await Waiting.UntilReadyAsync([system.StartWorker(1)], cancellationToken);
+        List<AppProcess> apps = [.. Enumerable.Range(2, settings.Workers - 1).Select(system.StartWorker)];
+        foreach (var index in Enumerable.Range(1, settings.Frontends))
+        {
+            apps.Add(await system.StartFrontendAsync(index));
+        }
+
+        apps.Add(system.StartResults());
+        apps.Add(system.StartBalancer());
+        await Waiting.UntilReadyAsync(apps, cancellationToken);
+    }
+
+    /// <summary>Until Ctrl-C: says once when a process it started is no longer running.</summary>
+    private static async Task SuperviseAsync(LocalSystem system, TextWriter output, CancellationToken cancellationToken)
+    {
+        var reported = new HashSet<string>(StringComparer.Ordinal);
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            foreach (var component in system.Components())
+            {
+                var running = component.Process.IsAlive();
+                if (!running && reported.Add(component.Name))
+                {
+                    output.WriteLine($"voting: {component.Name} is no longer running; see {system.LogPath(component.Name)}");
+                }
+                else if (running)
+                {
+                    reported.Remove(component.Name);
+                }
+            }
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl-C: stop everything.
+            }
+        }
+    }
+}

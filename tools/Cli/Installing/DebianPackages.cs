@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using Voting.Local.Servers;
+
+namespace Voting.Cli.Installing;
+
+/// <summary>A Debian package a command needs, and how to tell that it is installed.</summary>
+internal sealed record Requirement(string Package, Func<bool> IsInstalled)
+{
+    public static readonly Requirement RedisServer = Command("redis-server", "redis-server");
+    public static readonly Requirement RedisTools = Command("redis-cli", "redis-tools");
+    public static readonly Requirement Postgres = new("postgresql", () => PostgresBinaries.Installed);
+    public static readonly Requirement Chromium = new("chromium", () => File.Exists("/usr/bin/chromium"));
+    public static readonly Requirement Wrk = Command("wrk", "wrk");
+    public static readonly Requirement Jq = Command("jq", "jq");
+    public static readonly Requirement Curl = Command("curl", "curl");
+
+    /// <summary>What every command that starts the system needs.</summary>
+    public static readonly Requirement[] Servers = [RedisServer, Postgres];
+
+    private static Requirement Command(string program, string package) => new(package, () => OnPath(program));
+
+    private static bool OnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Any(directory => File.Exists(Path.Combine(directory, program)));
+}
+
+/// <summary>Installs what a command needs from Debian's packages (as root, or through sudo).</summary>
+internal static class DebianPackages
+{
+    public static async Task EnsureAsync(TextWriter output, params IEnumerable<Requirement> requirements)
+    {
+        var missing = requirements.Where(r => !r.IsInstalled()).Select(r => r.Package).Distinct().ToArray();
+        if (missing.Length == 0)
+        {
+            return;
+        }
+
+        output.WriteLine($"Installing {string.Join(' ', missing)} from Debian packages...");
+        await AptGetAsync(["update", "-qq"]);
+        await AptGetAsync(["install", "-y", "-qq", .. missing]);
+        // The packages may start their own Redis and PostgreSQL on the default ports; ours use their own ports.
+    }
+
+    private static async Task AptGetAsync(IEnumerable<string> arguments)
+    {
+        var root = Environment.UserName == "root";
+        var info = new ProcessStartInfo(root ? "apt-get" : "sudo") { UseShellExecute = false, RedirectStandardOutput = true };
+        foreach (var argument in root ? arguments : ["apt-get", .. arguments])
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment["DEBIAN_FRONTEND"] = "noninteractive";
+        using var process = Process.Start(info) ?? throw new CliException("apt-get did not start.");
+        // apt-get's progress is noise here; its errors go to the terminal.
+        _ = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new CliException($"apt-get {string.Join(' ', arguments)} failed (exit code {process.ExitCode}).");
+        }
+    }
+}

@@ -1,0 +1,270 @@
+using System.Globalization;
+using Voting.Local.Applications;
+using Voting.Local.Processes;
+using Voting.Local.Servers;
+
+namespace Voting.Cli.Local;
+
+/// <summary>
+/// Voting.Orleans on this machine as <c>./voting</c> runs it: PostgreSQL, a Redis per front end and the applications,
+/// each a process of its own on loopback, remembered in <c>run/</c> so that every later command finds them. Starting
+/// something that already runs leaves it be; starting something again gives it the ports it had.
+/// </summary>
+internal sealed class LocalSystem
+{
+    public const string Database = "voting";
+
+    private static readonly TimeSpan AppStopGrace = TimeSpan.FromSeconds(25);
+    private readonly TextWriter _output;
+
+    public LocalSystem(LocalSettings settings, TextWriter output)
+    {
+        Settings = settings;
+        _output = output;
+        Directory.CreateDirectory(settings.Run);
+        Directory.CreateDirectory(settings.Logs);
+    }
+
+    public LocalSettings Settings { get; }
+
+    public string ConnectionString => string.Create(CultureInfo.InvariantCulture,
+        $"Host=127.0.0.1;Port={PortOf("postgres", Settings.PostgresPort)};Database={Database};Username={PostgresServer.Superuser}");
+
+    /// <summary>Every process <c>./voting</c> started here and has not stopped, running or not, in start order.</summary>
+    public IReadOnlyList<ComponentRecord> Components() =>
+        [.. Directory.EnumerateFiles(Settings.Run, "*.json")
+            .Select(ComponentRecord.Read)
+            .OfType<ComponentRecord>()
+            .Where(r => ComponentRecord.IsName(r.Name))
+            .OrderBy(r => r.Kind).ThenBy(r => r.Index)];
+
+    public ComponentRecord? Find(string name) => ComponentRecord.Read(RecordPath(name));
+
+    public bool IsRunning(string name) => Find(name) is { } record && record.Process.IsAlive();
+
+    /// <summary>The lowest number whose worker or front end does not run.</summary>
+    public int NextIndex(ComponentKind kind)
+    {
+        var index = 1;
+        while (IsRunning(ComponentRecord.NameOf(kind, index)))
+        {
+            index++;
+        }
+
+        return index;
+    }
+
+    public string LogPath(string name) => Path.Combine(Settings.Logs, name + ".log");
+
+    // --- starting ---------------------------------------------------------------------------------------------
+
+    public async Task<PostgresServer> StartPostgresAsync()
+    {
+        var options = PostgresOptions();
+        if (Running("postgres") is { } record && PostgresServer.Attach(options, record.Process) is { } running)
+        {
+            return running;
+        }
+
+        if (!File.Exists(Path.Combine(options.DataDirectory, "PG_VERSION")))
+        {
+            _output.WriteLine($"  initialising PostgreSQL in {options.DataDirectory}");
+        }
+
+        var server = await PostgresServer.StartAsync(options);
+        new ComponentRecord("postgres", server.Process!.Identity, options.Port).Write(Settings.Run);
+        await server.EnsureDatabaseAsync(Database);
+        return server;
+    }
+
+    public async Task<RedisServer> StartRedisAsync(int index)
+    {
+        var name = ComponentRecord.NameOf(ComponentKind.Redis, index);
+        var options = RedisOptions(index);
+        if (Running(name) is { } record && RedisServer.Attach(options, record.Process) is { } running)
+        {
+            return running;
+        }
+
+        var server = await RedisServer.StartAsync(options);
+        new ComponentRecord(name, server.Process!.Identity, options.Port).Write(Settings.Run);
+        return server;
+    }
+
+    /// <summary>Starts worker silo <paramref name="index"/> (unless it runs); wait for it with <see cref="AppProcess.WaitReadyAsync"/>.</summary>
+    public AppProcess StartWorker(int index)
+    {
+        var name = ComponentRecord.NameOf(ComponentKind.Worker, index);
+        var ports = PortsOf(name, new AppPorts(Settings.WorkerHttpBase + index, Settings.WorkerSiloBase + index, Settings.WorkerGatewayBase + index));
+        return Start(Apps().Worker(name, ports: ports));
+    }
+
+    /// <summary>Starts front end <paramref name="index"/> and, first, its own Redis (unless they run).</summary>
+    public async Task<AppProcess> StartFrontendAsync(int index)
+    {
+        var redis = await StartRedisAsync(index);
+        var name = ComponentRecord.NameOf(ComponentKind.Frontend, index);
+        var ports = PortsOf(name, new AppPorts(Settings.WebHttpBase + index, Settings.WebSiloBase + index));
+        return Start(Apps().Web(name, redis.Endpoint, ports: ports));
+    }
+
+    public AppProcess StartResults() => Start(Apps().Results("results", ports: PortsOf("results", new AppPorts(Settings.ResultsPort))));
+
+    /// <summary>
+    /// The load balancer. Besides the front ends the registry lists, it routes to those <c>up</c> starts, so that votes
+    /// are taken even before the registry can be read; added ones register.
+    /// </summary>
+    public AppProcess StartBalancer()
+    {
+        var seeds = Enumerable.Range(1, Settings.Frontends).ToDictionary(
+            i => "Balancer__Frontends__" + ComponentRecord.NameOf(ComponentKind.Frontend, i),
+            i => (string?)$"http://127.0.0.1:{PortOf(ComponentRecord.NameOf(ComponentKind.Frontend, i), Settings.WebHttpBase + i).ToString(CultureInfo.InvariantCulture)}/");
+        return Start(Apps().Balancer("balancer", seeds, PortsOf("balancer", new AppPorts(Settings.BalancerPort))));
+    }
+
+    /// <summary>Starts the named process (and a front end's Redis) again; applications are returned to wait for.</summary>
+    public async Task<AppProcess?> StartAsync(string name)
+    {
+        switch (ComponentRecord.KindOf(name))
+        {
+            case ComponentKind.Postgres:
+                await StartPostgresAsync();
+                return null;
+            case ComponentKind.Redis:
+                await StartRedisAsync(ComponentRecord.ParseIndexed(name)!.Value.Index);
+                return null;
+            case ComponentKind.Worker:
+                return StartWorker(ComponentRecord.ParseIndexed(name)!.Value.Index);
+            case ComponentKind.Frontend:
+                return await StartFrontendAsync(ComponentRecord.ParseIndexed(name)!.Value.Index);
+            case ComponentKind.Results:
+                return StartResults();
+            default:
+                return StartBalancer();
+        }
+    }
+
+    // --- stopping ---------------------------------------------------------------------------------------------
+
+    /// <summary>Stops the named process and forgets it; PostgreSQL with its fast shutdown, the others with SIGTERM.</summary>
+    public async Task StopAsync(string name)
+    {
+        if (Find(name) is not { } record)
+        {
+            return;
+        }
+
+        if (record.Kind is ComponentKind.Postgres)
+        {
+            if (PostgresServer.Attach(PostgresOptions(), record.Process) is { } postgres)
+            {
+                await postgres.StopAsync();
+            }
+        }
+        else if (LocalProcess.Attach(name, record.Process, LogPath(name)) is { } process)
+        {
+            var grace = record.IsApplication ? AppStopGrace : TimeSpan.FromSeconds(10);
+            if (!await process.StopAsync(grace))
+            {
+                _output.WriteLine($"  {name} did not stop in {grace.TotalSeconds:F0}s; killed it");
+            }
+        }
+
+        File.Delete(RecordPath(name));
+    }
+
+    /// <summary>Stops everything, in the reverse of the start order: the applications, then Redis, then PostgreSQL.</summary>
+    public async Task DownAsync()
+    {
+        foreach (var record in Components().Reverse())
+        {
+            await StopAsync(record.Name);
+        }
+    }
+
+    /// <summary>Kills the named process at once (<c>kill -9</c>), as a crash would; it stays remembered, to start again.</summary>
+    public async Task KillAsync(string name)
+    {
+        if (Running(name) is { } record)
+        {
+            if (record.Kind is ComponentKind.Postgres)
+            {
+                // PostgreSQL's immediate shutdown: every backend ends at once, recovery from the WAL at the next start.
+                await PostgresServer.Attach(PostgresOptions(), record.Process)!.StopImmediatelyAsync();
+            }
+            else if (LocalProcess.Attach(name, record.Process, LogPath(name)) is { } process)
+            {
+                process.KillNow();
+                await process.Exited.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+        }
+    }
+
+    // --- settings ---------------------------------------------------------------------------------------------
+
+    private VotingApps Apps() => new(ConnectionString, Settings.Logs, SigningKey())
+    {
+        Clustering = Settings.Clustering,
+        // Localhost clustering: worker01 keeps the membership table, and clients connect through its gateway.
+        PrimarySilo = Settings.Clustering == "Localhost" ? PortsOf("worker01", new AppPorts(0, Settings.WorkerSiloBase + 1)).Silo : null,
+        LocalhostGateway = Settings.Clustering == "Localhost" ? PortsOf("worker01", new AppPorts(0, null, Settings.WorkerGatewayBase + 1)).Gateway : null,
+    };
+
+    private AppProcess Start(AppLaunch launch)
+    {
+        if (Running(launch.Name) is { } record && AppProcess.Attach(launch, record.Process) is { } running)
+        {
+            _output.WriteLine($"  {launch.Name} already runs (pid {record.Process.Pid})");
+            return running;
+        }
+
+        var app = AppProcess.Start(launch);
+        new ComponentRecord(launch.Name, app.Process.Identity, launch.Ports.Http, launch.Ports.Silo, launch.Ports.Gateway).Write(Settings.Run);
+        return app;
+    }
+
+    private PostgresServerOptions PostgresOptions() => new()
+    {
+        DataDirectory = Path.Combine(Settings.Data, "postgres"),
+        Port = PortOf("postgres", Settings.PostgresPort),
+        LogPath = LogPath("postgres"),
+    };
+
+    private RedisServerOptions RedisOptions(int index)
+    {
+        var name = ComponentRecord.NameOf(ComponentKind.Redis, index);
+        return new RedisServerOptions
+        {
+            Name = name,
+            Directory = Path.Combine(Settings.Data, name),
+            Port = PortOf(name, Settings.RedisBase + index),
+            LogPath = LogPath(name),
+            AppendFsync = Settings.AppendFsync,
+        };
+    }
+
+    /// <summary>The ports the process had when it was last started here, else <paramref name="planned"/>.</summary>
+    private AppPorts PortsOf(string name, AppPorts planned) =>
+        Find(name) is { } record ? new AppPorts(record.Port, record.SiloPort ?? planned.Silo, record.GatewayPort ?? planned.Gateway) : planned;
+
+    private int PortOf(string name, int planned) => Find(name)?.Port ?? planned;
+
+    private ComponentRecord? Running(string name) => Find(name) is { } record && record.Process.IsAlive() ? record : null;
+
+    private string RecordPath(string name) => Path.Combine(Settings.Run, name + ".json");
+
+    /// <summary>The voter-cookie key every front end shares, made once and kept in the data directory.</summary>
+    private string SigningKey()
+    {
+        var path = Path.Combine(Settings.Data, "voter-cookie.key");
+        if (!File.Exists(path))
+        {
+            File.WriteAllText(path + ".tmp", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) + "\n");
+            File.SetUnixFileMode(path + ".tmp", UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+            File.Move(path + ".tmp", path, overwrite: false);
+        }
+
+        return File.ReadAllText(path).Trim();
+    }
+}
