@@ -93,16 +93,17 @@ public sealed partial class CommandLineTests(ITestOutputHelper output)
     private static VotingCommand NewSystem()
     {
         string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
-        // Base ports: process N listens on base + N.
+        // Base ports: process N listens on base + N. All of them below the ephemeral range: the front end added later
+        // must still find its ports free.
         string Base(int count) => Port(FreePort.NextRange(count) - 1);
         return new VotingCommand(new Dictionary<string, string>
         {
             ["VOTING_DATA"] = TestDirectories.Create("cli"),
             ["VOTING_WORKERS"] = "1",
             ["VOTING_FRONTENDS"] = "1",
-            ["VOTING_PG_PORT"] = Port(FreePort.Next()),
-            ["VOTING_RESULTS_PORT"] = Port(FreePort.Next()),
-            ["VOTING_BALANCER_PORT"] = Port(FreePort.Next()),
+            ["VOTING_PG_PORT"] = Port(FreePort.NextRange(1)),
+            ["VOTING_RESULTS_PORT"] = Port(FreePort.NextRange(1)),
+            ["VOTING_BALANCER_PORT"] = Port(FreePort.NextRange(1)),
             ["VOTING_WORKER_HTTP_BASE"] = Base(2),
             ["VOTING_WORKER_SILO_BASE"] = Base(2),
             ["VOTING_WORKER_GATEWAY_BASE"] = Base(2),

@@ -29,31 +29,42 @@ public static class FreePort
 
     /// <summary>
     /// The first of <paramref name="count"/> consecutive ports that are all free now and were not handed out before,
-    /// for a system whose ports are a base plus an index (<c>./voting up</c>'s <c>VOTING_*_BASE</c> settings).
+    /// for a system whose ports are a base plus an index (<c>./voting up</c>'s <c>VOTING_*_BASE</c> settings). They lie
+    /// below the kernel's ephemeral range, so no outgoing connection takes one before the process that is to listen
+    /// on it starts, which may be much later.
     /// </summary>
     public static int NextRange(int count)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var below = EphemeralRangeStart();
         while (true)
         {
-            var first = Next();
-            if (first + count > IPEndPoint.MaxPort)
-            {
-                continue;
-            }
-
-            var rest = Enumerable.Range(first + 1, count - 1).ToArray();
+            var first = Random.Shared.Next(10_000, below - count);
+            var ports = Enumerable.Range(first, count).ToArray();
             lock (Handed)
             {
-                if (rest.Any(Handed.Contains) || !rest.All(IsFree))
+                if (ports.Any(Handed.Contains) || !ports.All(IsFree))
                 {
                     continue;
                 }
 
-                Handed.UnionWith(rest);
+                Handed.UnionWith(ports);
             }
 
             return first;
+        }
+    }
+
+    private static int EphemeralRangeStart()
+    {
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+            return int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture) is var start and > 20_000 ? start : 32_768;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return 32_768;
         }
     }
 
