@@ -1,10 +1,8 @@
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Npgsql;
-using Voting.Local;
 using Voting.Local.Processes;
 using Voting.Testing;
 using Xunit.Abstractions;
@@ -21,7 +19,7 @@ public sealed partial class CommandLineTests(ITestOutputHelper output)
     [Fact]
     public async Task UnknownCommandsAndOptionsAreRefusedWithTheUsageAndStartNothing()
     {
-        var voting = NewSystem();
+        var voting = VotingCommand.ForNewSystem(frontends: 1);
         foreach (var arguments in new[] { ["up", "--bogus"], ["bogus"], ["add", "database"], ["retire"], ["stop", "frontend1"], ["bench", "accept", "5000"], Array.Empty<string>() })
         {
             var result = await voting.RunAsync(arguments);
@@ -37,7 +35,7 @@ public sealed partial class CommandLineTests(ITestOutputHelper output)
     [Fact]
     public async Task TheSystemStartsTakesVotesGrowsRetiresAFrontEndAndStops()
     {
-        var voting = NewSystem();
+        var voting = VotingCommand.ForNewSystem(frontends: 1);
         try
         {
             // up --detach: everything started and ready, and the URLs printed.
@@ -87,33 +85,6 @@ public sealed partial class CommandLineTests(ITestOutputHelper output)
             // Whatever happened, leave nothing running.
             output.WriteLine((await voting.RunAsync("down")).ToString());
         }
-    }
-
-    /// <summary>A system of its own: its own data directory and free loopback ports for everything it starts.</summary>
-    private static VotingCommand NewSystem()
-    {
-        string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
-        // Base ports: process N listens on base + N. All of them below the ephemeral range: the front end added later
-        // must still find its ports free.
-        string Base(int count) => Port(FreePort.NextRange(count) - 1);
-        return new VotingCommand(new Dictionary<string, string>
-        {
-            ["VOTING_DATA"] = TestDirectories.Create("cli"),
-            ["VOTING_WORKERS"] = "1",
-            ["VOTING_FRONTENDS"] = "1",
-            ["VOTING_PG_PORT"] = Port(FreePort.NextRange(1)),
-            ["VOTING_RESULTS_PORT"] = Port(FreePort.NextRange(1)),
-            ["VOTING_BALANCER_PORT"] = Port(FreePort.NextRange(1)),
-            ["VOTING_WORKER_HTTP_BASE"] = Base(2),
-            ["VOTING_WORKER_SILO_BASE"] = Base(2),
-            ["VOTING_WORKER_GATEWAY_BASE"] = Base(2),
-            ["VOTING_WEB_HTTP_BASE"] = Base(2),
-            ["VOTING_WEB_SILO_BASE"] = Base(2),
-            ["VOTING_REDIS_BASE"] = Base(2),
-            // The processes inherit the command's environment: a stopped front end can be retired 3 s after it last
-            // registered instead of 75 s.
-            ["Registry__RunningWindow"] = "00:00:03",
-        });
     }
 
     private async Task<CommandResult> RunAsync(VotingCommand voting, params string[] arguments)

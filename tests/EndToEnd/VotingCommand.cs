@@ -1,5 +1,7 @@
 using System.Diagnostics;
+using System.Globalization;
 using Voting.Local;
+using Voting.Testing;
 
 namespace Voting.EndToEnd.Tests;
 
@@ -19,7 +21,39 @@ public sealed class VotingCommand(IReadOnlyDictionary<string, string> environmen
 
     public IReadOnlyDictionary<string, string> Environment => environment;
 
-    public async Task<CommandResult> RunAsync(params string[] arguments)
+    /// <summary>
+    /// A system of its own: its own data directory and free loopback ports for everything it starts; one worker silo
+    /// (and room for a second) and <paramref name="frontends"/> front ends (and room for one more).
+    /// </summary>
+    public static VotingCommand ForNewSystem(int frontends)
+    {
+        static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
+        // Base ports: process N listens on base + N. All of them below the ephemeral range: a process started later
+        // must still find its ports free.
+        static string Base(int count) => Port(FreePort.NextRange(count) - 1);
+        return new VotingCommand(new Dictionary<string, string>
+        {
+            ["VOTING_DATA"] = TestDirectories.Create("cli"),
+            ["VOTING_WORKERS"] = "1",
+            ["VOTING_FRONTENDS"] = Port(frontends),
+            ["VOTING_PG_PORT"] = Port(FreePort.NextRange(1)),
+            ["VOTING_RESULTS_PORT"] = Port(FreePort.NextRange(1)),
+            ["VOTING_BALANCER_PORT"] = Port(FreePort.NextRange(1)),
+            ["VOTING_WORKER_HTTP_BASE"] = Base(2),
+            ["VOTING_WORKER_SILO_BASE"] = Base(2),
+            ["VOTING_WORKER_GATEWAY_BASE"] = Base(2),
+            ["VOTING_WEB_HTTP_BASE"] = Base(frontends + 1),
+            ["VOTING_WEB_SILO_BASE"] = Base(frontends + 1),
+            ["VOTING_REDIS_BASE"] = Base(frontends + 1),
+            // The processes inherit the command's environment: a stopped front end can be retired 3 s after it last
+            // registered instead of 75 s.
+            ["Registry__RunningWindow"] = "00:00:03",
+        });
+    }
+
+    public Task<CommandResult> RunAsync(params string[] arguments) => RunAsync(arguments, TimeSpan.FromMinutes(3));
+
+    public async Task<CommandResult> RunAsync(string[] arguments, TimeSpan timeout)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -41,15 +75,15 @@ public sealed class VotingCommand(IReadOnlyDictionary<string, string> environmen
         using var process = Process.Start(info) ?? throw new InvalidOperationException("voting did not start");
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        using var deadline = new CancellationTokenSource(timeout);
         try
         {
-            await process.WaitForExitAsync(timeout.Token);
+            await process.WaitForExitAsync(deadline.Token);
         }
         catch (OperationCanceledException)
         {
             process.Kill();
-            throw new TimeoutException($"./voting {string.Join(' ', arguments)} did not finish in 3 minutes:\n{await output}\n{await error}");
+            throw new TimeoutException($"./voting {string.Join(' ', arguments)} did not finish in {timeout.TotalMinutes:F0} minutes:\n{await output}\n{await error}");
         }
 
         return new CommandResult(process.ExitCode, await output, await error);
