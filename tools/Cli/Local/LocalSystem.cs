@@ -94,9 +94,7 @@ internal sealed class LocalSystem
     /// <summary>Starts worker silo <paramref name="index"/> (unless it runs); wait for it with <see cref="AppProcess.WaitReadyAsync"/>.</summary>
     public AppProcess StartWorker(int index)
     {
-        var name = ComponentRecord.NameOf(ComponentKind.Worker, index);
-        var ports = PortsOf(name, new AppPorts(Settings.WorkerHttpBase + index, Settings.WorkerSiloBase + index, Settings.WorkerGatewayBase + index));
-        return Start(Apps().Worker(name, ports: ports));
+        return Start(Apps().Worker(ComponentRecord.NameOf(ComponentKind.Worker, index), ports: WorkerPorts(index)));
     }
 
     /// <summary>Starts front end <paramref name="index"/> and, first, its own Redis (unless they run).</summary>
@@ -173,12 +171,30 @@ internal sealed class LocalSystem
         File.Delete(RecordPath(name));
     }
 
-    /// <summary>Stops everything, in the reverse of the start order: the applications, then Redis, then PostgreSQL.</summary>
+    /// <summary>
+    /// Stops everything in the reverse of the start order: the load balancer and the results app, the front ends, the
+    /// worker silos one at a time (the last started first), the Redis servers, PostgreSQL. Processes of one kind but
+    /// the workers stop together.
+    /// </summary>
     public async Task DownAsync()
     {
-        foreach (var record in Components().Reverse())
+        foreach (var group in Components().GroupBy(r => r.Kind switch
         {
-            await StopAsync(record.Name);
+            ComponentKind.Results => ComponentKind.Balancer,
+            var kind => kind,
+        }).OrderByDescending(g => g.Key))
+        {
+            if (group.Key is ComponentKind.Worker)
+            {
+                foreach (var worker in group.Reverse())
+                {
+                    await StopAsync(worker.Name);
+                }
+            }
+            else
+            {
+                await Task.WhenAll(group.Select(r => StopAsync(r.Name)));
+            }
         }
     }
 
@@ -206,9 +222,12 @@ internal sealed class LocalSystem
     {
         Clustering = Settings.Clustering,
         // Localhost clustering: worker01 keeps the membership table, and clients connect through its gateway.
-        PrimarySilo = Settings.Clustering == "Localhost" ? PortsOf("worker01", new AppPorts(0, Settings.WorkerSiloBase + 1)).Silo : null,
-        LocalhostGateway = Settings.Clustering == "Localhost" ? PortsOf("worker01", new AppPorts(0, null, Settings.WorkerGatewayBase + 1)).Gateway : null,
+        PrimarySilo = Settings.Clustering == "Localhost" ? WorkerPorts(1).Silo : null,
+        LocalhostGateway = Settings.Clustering == "Localhost" ? WorkerPorts(1).Gateway : null,
     };
+
+    private AppPorts WorkerPorts(int index) => PortsOf(ComponentRecord.NameOf(ComponentKind.Worker, index),
+        new AppPorts(Settings.WorkerHttpBase + index, Settings.WorkerSiloBase + index, Settings.WorkerGatewayBase + index));
 
     private AppProcess Start(AppLaunch launch)
     {
