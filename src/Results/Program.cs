@@ -9,6 +9,7 @@ builder.AddVotingResults();
 
 var app = builder.Build();
 app.UseExceptionHandler();
+app.UseStaticFiles();
 app.MapVotingDefaultEndpoints();
 app.MapResultsEndpoints();
 app.Run();

@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.StaticFiles;
+using Voting.Results.Pipeline;
+using Voting.ServiceDefaults.Clustering;
+using Voting.ServiceDefaults.Voting;
+using Voting.Storage.Postgres;
+
+namespace Voting.Results.Tallies;
+
+public static class ResultsHostingExtensions
+{
+    /// <summary>
+    /// The results app's services: its settings, the tally reader, the two feeds behind the live page (counts from
+    /// PostgreSQL, pipeline status from the cluster, which it joins as a client), the page and its static files.
+    /// </summary>
+    public static IHostApplicationBuilder AddVotingResults(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ResultsOptions>()
+            .BindConfiguration(ResultsOptions.SectionName)
+            .Validate(o => o.RefreshInterval >= TimeSpan.FromMilliseconds(100), "Setting 'Results:RefreshInterval' must be at least 100 ms.")
+            .Validate(o => o.PipelineRefreshInterval >= TimeSpan.FromMilliseconds(100), "Setting 'Results:PipelineRefreshInterval' must be at least 100 ms.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton(BallotOptions.FromConfiguration(builder.Configuration));
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<TallyReader>();
+        builder.Services.AddSingleton<ResultsFeed>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ResultsFeed>());
+        builder.AddVotingClusterClient();
+        builder.Services.AddSingleton<PipelineFeed>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<PipelineFeed>());
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ResultsJsonContext.Default));
+        builder.Services.AddProblemDetails();
+
+        builder.Services.AddSingleton(services => ResultsPage.Load(services.GetRequiredService<IWebHostEnvironment>().WebRootFileProvider));
+        builder.Services.Configure<StaticFileOptions>(o =>
+        {
+            // Only the page's stylesheet and script are served as they are; the page itself (index.html) is a
+            // template that GET / fills in.
+            o.ContentTypeProvider = new FileExtensionContentTypeProvider(new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+            {
+                [".css"] = "text/css; charset=utf-8",
+                [".js"] = "text/javascript; charset=utf-8",
+            });
+            // Revalidated on every load (ETag), so a new version reaches open browsers at once.
+            o.OnPrepareResponse = file => file.Context.Response.Headers.CacheControl = "no-cache";
+        });
+        return builder;
+    }
+}
