@@ -7,7 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Orleans.Dashboard;
 using Voting.ServiceDefaults.Clustering.AdoNet;
-using Voting.ServiceDefaults.Clustering.Consul;
+using Voting.Clustering.Consul;
 using Voting.ServiceDefaults.Configuration;
 using Voting.ServiceDefaults.Health;
 
@@ -48,7 +48,7 @@ public static class ClusteringHostingExtensions
                 silo.UsePostgresReminderService(options.ConnectionString!);
                 break;
             case ClusteringProvider.Consul:
-                silo.UseConsulClustering(consul => configuration.GetSection(ConsulClusteringOptions.SectionName).Bind(consul));
+                silo.UseConsulSiloClustering(consul => configuration.GetSection(ConsulClusteringOptions.SectionName).Bind(consul));
                 silo.UsePostgresReminderService(options.ConnectionString!);
                 break;
         }
@@ -89,7 +89,7 @@ public static class ClusteringHostingExtensions
                 client.UsePostgresClustering(options.ConnectionString!);
                 break;
             case ClusteringProvider.Consul:
-                client.UseConsulClustering(consul => configuration.GetSection(ConsulClusteringOptions.SectionName).Bind(consul));
+                client.UseConsulClientClustering(consul => configuration.GetSection(ConsulClusteringOptions.SectionName).Bind(consul));
                 break;
         }
 

@@ -2,8 +2,8 @@ using System.Net;
 using Microsoft.Extensions.Configuration;
 using Orleans.Configuration;
 using Orleans.TestingHost;
-using Voting.ServiceDefaults.Clustering.Consul;
-using Voting.Testing.Consul;
+using Voting.Clustering.Consul;
+using Voting.Clustering.Consul.Testing;
 
 namespace Voting.Clustering.Tests.Consul;
 
@@ -54,14 +54,14 @@ public sealed class ConsulClusterFixture : IAsyncLifetime
         {
             // The test cluster advertises loopback already; said here too, since these silos must never leave it.
             siloBuilder.Configure<EndpointOptions>(endpoints => endpoints.AdvertisedIPAddress = IPAddress.Loopback);
-            siloBuilder.UseConsulClustering(options => UseInTestConsul(options, siloBuilder.Configuration));
+            siloBuilder.UseConsulSiloClustering(options => UseInTestConsul(options, siloBuilder.Configuration));
         }
     }
 
     private sealed class ConsulClientConfigurator : IClientBuilderConfigurator
     {
         public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) =>
-            clientBuilder.UseConsulClustering(options => UseInTestConsul(options, configuration));
+            clientBuilder.UseConsulClientClustering(options => UseInTestConsul(options, configuration));
     }
 }
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Messaging;
-using Voting.ServiceDefaults.Clustering.Consul;
+using Voting.Clustering.Consul;
 using Voting.Testing;
 
 namespace Voting.Clustering.Tests.Consul;

@@ -1,10 +1,10 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Voting.ServiceDefaults.Clustering.Consul;
+using Voting.Clustering.Consul;
 
 namespace Voting.Clustering.Tests.Consul;
 
-/// <summary><c>UseConsulClustering</c> validates its settings when the host starts, before anything talks to Consul.</summary>
+/// <summary><c>UseConsulSiloClustering</c> and <c>UseConsulClientClustering</c> validate their settings when the host starts, before anything talks to Consul.</summary>
 public sealed class ConsulClusteringExtensionsTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
@@ -13,7 +13,7 @@ public sealed class ConsulClusteringExtensionsTests
     public async Task ASiloWithBadConsulSettingsDoesNotStartAndNamesTheSettings()
     {
         using var host = new HostBuilder()
-            .UseOrleans(silo => silo.UseConsulClustering(options => options.KvRoot = "no-trailing-slash"))
+            .UseOrleans(silo => silo.UseConsulSiloClustering(options => options.KvRoot = "no-trailing-slash"))
             .Build();
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().WaitAsync(Patience));
@@ -26,7 +26,7 @@ public sealed class ConsulClusteringExtensionsTests
     public async Task AClientWithoutAConsulAddressDoesNotStartAndNamesTheSetting()
     {
         using var host = new HostBuilder()
-            .UseOrleansClient(client => client.UseConsulClustering(_ => { }))
+            .UseOrleansClient(client => client.UseConsulClientClustering(_ => { }))
             .Build();
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync().WaitAsync(Patience));

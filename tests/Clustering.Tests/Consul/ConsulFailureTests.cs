@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Voting.Clustering.Consul;
+using Voting.Clustering.Consul.Testing;
 using Voting.Clustering.Tests.Conformance;
-using Voting.ServiceDefaults.Clustering.Consul;
-using Voting.Testing.Consul;
 
 namespace Voting.Clustering.Tests.Consul;
 

@@ -4,9 +4,9 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
+using Voting.Clustering.Consul;
+using Voting.Clustering.Consul.Testing;
 using Voting.Clustering.Tests.Conformance;
-using Voting.ServiceDefaults.Clustering.Consul;
-using Voting.Testing.Consul;
 
 namespace Voting.Clustering.Tests.Consul;
 

@@ -1,4 +1,4 @@
-using Voting.Testing.Consul;
+using Voting.Clustering.Consul.Testing;
 
 namespace Voting.Clustering.Tests.Consul;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Voting.Testing.Consul;
+using Voting.Clustering.Consul.Testing;
 
 namespace Voting.Clustering.Tests.Consul;
 

@@ -1,10 +1,10 @@
 using System.Globalization;
 using Npgsql;
+using Voting.Clustering.Consul.Testing;
 using Voting.Local;
 using Voting.Local.Applications;
 using Voting.Local.Servers;
 using Voting.Testing;
-using Voting.Testing.Consul;
 
 namespace Voting.EndToEnd.Tests.Swarm;
 

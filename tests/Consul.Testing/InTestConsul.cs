@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Voting.Local;
 
-namespace Voting.Testing.Consul;
+namespace Voting.Clustering.Consul.Testing;
 
 /// <summary>
 /// A strict stand-in for a Consul agent, serving on a free loopback port the parts of Consul's HTTP API the membership

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Voting.ServiceDefaults.Clustering.Consul;
+namespace Voting.Clustering.Consul;
 
 /// <summary>
 /// The key layout of one cluster's membership table:

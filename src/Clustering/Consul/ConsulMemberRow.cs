@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Voting.ServiceDefaults.Clustering.Consul;
+namespace Voting.Clustering.Consul;
 
 /// <summary>
 /// The JSON stored under <c>members/{silo}</c>: every field of a <see cref="MembershipEntry"/>, plus a write id that

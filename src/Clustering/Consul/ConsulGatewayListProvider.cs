@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Messaging;
 
-namespace Voting.ServiceDefaults.Clustering.Consul;
+namespace Voting.Clustering.Consul;
 
 /// <summary>
 /// Tells Orleans clients where the gateways are: the active silos with a gateway port, read from the membership rows

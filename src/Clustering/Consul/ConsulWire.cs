@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Voting.ServiceDefaults.Clustering.Consul;
+namespace Voting.Clustering.Consul;
 
 /// <summary>One key as Consul returns it from <c>GET /v1/kv/...</c> and in transaction results; <c>Value</c> travels as base64.</summary>
 internal sealed class ConsulKvPair

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Messaging;
 
-namespace Voting.ServiceDefaults.Clustering.Consul;
+namespace Voting.Clustering.Consul;
 
 public static class ConsulClusteringExtensions
 {
@@ -12,7 +12,7 @@ public static class ConsulClusteringExtensions
     /// the host starts; bind them from section <see cref="ConsulClusteringOptions.SectionName"/> inside
     /// <paramref name="configure"/>.
     /// </summary>
-    public static ISiloBuilder UseConsulClustering(this ISiloBuilder silo, Action<ConsulClusteringOptions> configure)
+    public static ISiloBuilder UseConsulSiloClustering(this ISiloBuilder silo, Action<ConsulClusteringOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(silo);
         AddOptions(silo.Services, configure);
@@ -21,7 +21,7 @@ public static class ConsulClusteringExtensions
     }
 
     /// <summary>Finds this client's gateways in the membership table the silos keep in Consul (<see cref="ConsulGatewayListProvider"/>).</summary>
-    public static IClientBuilder UseConsulClustering(this IClientBuilder client, Action<ConsulClusteringOptions> configure)
+    public static IClientBuilder UseConsulClientClustering(this IClientBuilder client, Action<ConsulClusteringOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(client);
         AddOptions(client.Services, configure);

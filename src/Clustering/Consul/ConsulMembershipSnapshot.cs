@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Voting.ServiceDefaults.Clustering.Consul;
+namespace Voting.Clustering.Consul;
 
 /// <summary>Turns the keys of one cluster, read in one snapshot, into Orleans' <see cref="MembershipTableData"/>.</summary>
 internal static class ConsulMembershipSnapshot

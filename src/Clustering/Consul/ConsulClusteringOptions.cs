@@ -1,11 +1,11 @@
 using Microsoft.Extensions.Options;
-using Voting.ServiceDefaults.Configuration;
 
-namespace Voting.ServiceDefaults.Clustering.Consul;
+namespace Voting.Clustering.Consul;
 
 /// <summary>
-/// Where the Orleans membership table lives in Consul's key/value store and how to reach it
-/// (section <c>Clustering:Consul</c>).
+/// Where the Orleans membership table lives in Consul's key/value store and how to reach it. Validation messages name
+/// each setting as a key of section <see cref="SectionName"/> and as its environment variable, so bind the options
+/// from that section.
 /// </summary>
 public sealed class ConsulClusteringOptions
 {
@@ -65,50 +65,59 @@ public sealed class ConsulClusteringOptionsValidator : IValidateOptions<ConsulCl
     {
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
-        var prefix = ConsulClusteringOptions.SectionName + ":";
 
         if (string.IsNullOrWhiteSpace(options.Address))
         {
-            failures.Add(SettingsValidation.Missing(prefix + nameof(options.Address), "For example http://127.0.0.1:8500."));
+            failures.Add(Missing(nameof(options.Address), "For example http://127.0.0.1:8500."));
         }
         else if (!Uri.TryCreate(options.Address, UriKind.Absolute, out var address)
             || (address.Scheme != Uri.UriSchemeHttp && address.Scheme != Uri.UriSchemeHttps)
             || !string.IsNullOrEmpty(address.Query)
             || !string.IsNullOrEmpty(address.UserInfo))
         {
-            failures.Add(SettingsValidation.Invalid(prefix + nameof(options.Address),
+            failures.Add(Invalid(nameof(options.Address),
                 $"must be an http:// or https:// address without query or credentials, such as http://127.0.0.1:8500, not '{options.Address}'."));
         }
 
         if (ConsulKeys.KvRootProblem(options.KvRoot) is { } rootProblem)
         {
-            failures.Add(SettingsValidation.Invalid(prefix + nameof(options.KvRoot), rootProblem));
+            failures.Add(Invalid(nameof(options.KvRoot), rootProblem));
         }
 
         if (options.Token is { Length: > 0 } token && token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c > '~'))
         {
             // The value itself is a secret: the message describes it without showing it.
-            failures.Add(SettingsValidation.Invalid(prefix + nameof(options.Token), "contains spaces or characters that cannot be sent in an HTTP header."));
+            failures.Add(Invalid(nameof(options.Token), "contains spaces or characters that cannot be sent in an HTTP header."));
         }
 
         if (options.RequestTimeout <= TimeSpan.Zero || options.RequestTimeout > MaxRequestTimeout)
         {
-            failures.Add(SettingsValidation.Invalid(prefix + nameof(options.RequestTimeout),
+            failures.Add(Invalid(nameof(options.RequestTimeout),
                 $"must be more than zero and at most {MaxRequestTimeout}, not {options.RequestTimeout}."));
         }
 
         if (options.RetryCount is < 0 or > MaxRetryCount)
         {
-            failures.Add(SettingsValidation.Invalid(prefix + nameof(options.RetryCount),
+            failures.Add(Invalid(nameof(options.RetryCount),
                 $"must be between 0 and {MaxRetryCount}, not {options.RetryCount}."));
         }
 
         if (options.RetryBackoff < TimeSpan.Zero || options.RetryBackoff > MaxRetryBackoff)
         {
-            failures.Add(SettingsValidation.Invalid(prefix + nameof(options.RetryBackoff),
+            failures.Add(Invalid(nameof(options.RetryBackoff),
                 $"must be between zero and {MaxRetryBackoff}, not {options.RetryBackoff}."));
         }
 
         return failures;
     }
+
+    private static string Missing(string setting, string hint) =>
+        $"Setting '{Key(setting)}' is required (environment variable {EnvironmentVariable(setting)}). {hint}";
+
+    private static string Invalid(string setting, string problem) =>
+        $"Setting '{Key(setting)}' (environment variable {EnvironmentVariable(setting)}) {problem}";
+
+    private static string Key(string setting) => $"{ConsulClusteringOptions.SectionName}:{setting}";
+
+    private static string EnvironmentVariable(string setting) => Key(setting).Replace(":", "__", StringComparison.Ordinal);
 }

@@ -1,4 +1,4 @@
-namespace Voting.ServiceDefaults.Clustering.Consul;
+namespace Voting.Clustering.Consul;
 
 /// <summary>
 /// Consul could not be used for the membership table: unreachable, too slow, refusing the ACL token, or holding data

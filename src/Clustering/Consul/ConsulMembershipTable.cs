@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 
-namespace Voting.ServiceDefaults.Clustering.Consul;
+namespace Voting.Clustering.Consul;
 
 /// <summary>
 /// Orleans' membership table in Consul's key/value store, spoken to over Consul's HTTP API (see <c>docs/CONSUL.md</c>).

@@ -1,4 +1,4 @@
-namespace Voting.Testing.Consul;
+namespace Voting.Clustering.Consul.Testing;
 
 /// <summary>
 /// The key/value state machine of the in-test Consul, kept to the semantics of Consul's state store
