@@ -1,6 +1,7 @@
+using Orleans.Dashboard;
+using Voting.Clustering;
 using Voting.Grains;
 using Voting.Grains.Registry;
-using Voting.ServiceDefaults.Clustering;
 
 namespace Voting.Silo;
 
@@ -14,6 +15,8 @@ public static class WorkerSiloExtensions
         {
             silo.UseVotingCluster(builder.Configuration, SiloRole.Worker);
             silo.AddVotingGrainStorage(builder.Configuration, RegistryOptions.StorageName);
+            // Section Dashboard: e.g. Dashboard__CounterUpdateIntervalMs, how often the dashboard samples every counter.
+            silo.AddDashboard(dashboard => builder.Configuration.GetSection("Dashboard").Bind(dashboard));
         });
         return builder;
     }

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.NetworkInformation;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
-using Voting.ServiceDefaults.Clustering;
 
 namespace Voting.Clustering.Tests;
 

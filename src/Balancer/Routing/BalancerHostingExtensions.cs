@@ -2,7 +2,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using Voting.ServiceDefaults.Clustering;
+using Voting.Clustering;
 using Voting.ServiceDefaults.Configuration;
 using Voting.ServiceDefaults.Health;
 using Yarp.ReverseProxy;

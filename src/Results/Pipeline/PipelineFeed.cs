@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
+using Voting.Clustering;
 using Voting.Grains;
 using Voting.Results.Tallies;
-using Voting.ServiceDefaults.Clustering;
 
 namespace Voting.Results.Pipeline;
 

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.StaticFiles;
+using Voting.Clustering;
 using Voting.Results.Pipeline;
-using Voting.ServiceDefaults.Clustering;
 using Voting.ServiceDefaults.Voting;
 using Voting.Storage.Postgres;
 

@@ -2,8 +2,9 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orleans.Dashboard;
 using StackExchange.Redis;
-using Voting.ServiceDefaults.Clustering;
+using Voting.Clustering;
 using Voting.ServiceDefaults.Configuration;
 using Voting.ServiceDefaults.Health;
 using Voting.ServiceDefaults.Voting;
@@ -62,7 +63,12 @@ public static partial class FrontendHostingExtensions
         services.AddProblemDetails();
         services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [HealthEndpoints.ReadyTag], timeout: HealthEndpoints.CheckTimeout);
 
-        builder.UseOrleans(silo => silo.UseVotingCluster(builder.Configuration, SiloRole.Web));
+        builder.UseOrleans(silo =>
+        {
+            silo.UseVotingCluster(builder.Configuration, SiloRole.Web);
+            // Every silo collects the dashboard's data (section Dashboard, as on the worker silos, which show it).
+            silo.AddDashboard(dashboard => builder.Configuration.GetSection("Dashboard").Bind(dashboard));
+        });
         services.AddHostedService<FrontendRegistration>();
         return builder;
     }

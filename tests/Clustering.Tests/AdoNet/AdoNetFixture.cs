@@ -2,8 +2,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Orleans.TestingHost;
+using Voting.Clustering.AdoNet;
 using Voting.Local.Servers;
-using Voting.ServiceDefaults.Clustering.AdoNet;
 using Voting.Testing;
 
 namespace Voting.Clustering.Tests.AdoNet;

@@ -7,7 +7,7 @@ using NpgsqlTypes;
 using Orleans.Configuration;
 using Orleans.Runtime.Membership;
 using Orleans.Runtime.MembershipService;
-using Voting.ServiceDefaults.Clustering.AdoNet;
+using Voting.Clustering.AdoNet;
 
 namespace Voting.Clustering.Tests.AdoNet;
 

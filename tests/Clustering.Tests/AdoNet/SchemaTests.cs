@@ -3,7 +3,7 @@ using Npgsql;
 using Orleans.Configuration;
 using Orleans.Runtime.MembershipService;
 using Orleans.Storage;
-using Voting.ServiceDefaults.Clustering.AdoNet;
+using Voting.Clustering.AdoNet;
 
 namespace Voting.Clustering.Tests.AdoNet;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace Voting.ServiceDefaults.Health;
+namespace Voting.Clustering;
 
 /// <summary>Ready when this silo is an active member of the cluster.</summary>
 public sealed class SiloHealthCheck(IClusterMembershipService membership, ILocalSiloDetails localSilo) : IHealthCheck

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace Voting.ServiceDefaults.Clustering.AdoNet;
+namespace Voting.Clustering.AdoNet;
 
 /// <summary>
 /// Orleans' ADO.NET providers on PostgreSQL (invariant <c>Npgsql</c>), each given an Npgsql connection string. The

@@ -1,4 +1,4 @@
-namespace Voting.ServiceDefaults.Clustering;
+namespace Voting.Clustering;
 
 /// <summary>What a silo is for. Worker silos host the drainer and voter-identity grains; web silos only accept votes.</summary>
 public enum SiloRole

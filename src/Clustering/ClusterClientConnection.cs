@@ -4,7 +4,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Voting.ServiceDefaults.Clustering;
+namespace Voting.Clustering;
 
 /// <summary>
 /// An Orleans client that connects in the background and keeps trying until the cluster is there. A host that only

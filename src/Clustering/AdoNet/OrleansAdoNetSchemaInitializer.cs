@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Voting.ServiceDefaults.Clustering.AdoNet;
+namespace Voting.Clustering.AdoNet;
 
 /// <summary>The databases whose Orleans ADO.NET schema a silo ensures at start-up.</summary>
 public sealed class OrleansAdoNetSchemaOptions

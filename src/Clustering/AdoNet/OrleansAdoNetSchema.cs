@@ -1,7 +1,7 @@
 using Npgsql;
 using Voting.Storage.Postgres;
 
-namespace Voting.ServiceDefaults.Clustering.AdoNet;
+namespace Voting.Clustering.AdoNet;
 
 /// <summary>
 /// The PostgreSQL schema that Orleans' ADO.NET providers (membership, grain storage, reminders) need: their tables and
@@ -12,7 +12,7 @@ public static class OrleansAdoNetSchema
 {
     public const string Component = "orleans";
 
-    private const string ResourcePrefix = "Voting.ServiceDefaults.OrleansAdoNet.Migrations.";
+    private const string ResourcePrefix = "Voting.Clustering.OrleansAdoNet.Migrations.";
 
     public static IReadOnlyList<SchemaMigrator.Migration> Migrations { get; } =
         SchemaMigrator.FromEmbeddedResources(typeof(OrleansAdoNetSchema).Assembly, ResourcePrefix, Component);

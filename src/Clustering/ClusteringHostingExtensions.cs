@@ -5,20 +5,20 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
-using Orleans.Dashboard;
-using Voting.ServiceDefaults.Clustering.AdoNet;
+using Voting.Clustering.AdoNet;
 using Voting.Clustering.Consul;
 using Voting.ServiceDefaults.Configuration;
 using Voting.ServiceDefaults.Health;
 
-namespace Voting.ServiceDefaults.Clustering;
+namespace Voting.Clustering;
 
 public static class ClusteringHostingExtensions
 {
     /// <summary>
     /// Joins this silo to the voting cluster as configured in section <c>Clustering</c>: identity, endpoints (on the
     /// advertised address only, loopback by default), the membership table, the reminder service (a ring over every
-    /// silo, so every silo runs the same one), failure detection, and the dashboard's data collection.
+    /// silo, so every silo runs the same one), failure detection, and the readiness check. The dashboard's data
+    /// collection is the silo host's own (<c>AddDashboard</c>), so that Orleans clients do not carry the dashboard.
     /// </summary>
     public static ISiloBuilder UseVotingCluster(this ISiloBuilder silo, IConfiguration configuration, SiloRole role)
     {
@@ -62,8 +62,6 @@ public static class ClusteringHostingExtensions
             configuration.GetSection($"{ClusteringOptions.SectionName}:Membership").Bind(membership);
         });
 
-        // Section Dashboard: e.g. Dashboard__CounterUpdateIntervalMs, how often the dashboard samples every counter.
-        silo.AddDashboard(dashboard => configuration.GetSection("Dashboard").Bind(dashboard));
         silo.Services.AddHealthChecks().AddCheck<SiloHealthCheck>("cluster", tags: [HealthEndpoints.ReadyTag], timeout: HealthEndpoints.CheckTimeout);
         return silo;
     }

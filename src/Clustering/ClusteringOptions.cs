@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Voting.ServiceDefaults.Clustering;
+namespace Voting.Clustering;
 
 /// <summary>Where the Orleans cluster keeps its membership and how this silo joins it (section <c>Clustering</c>).</summary>
 public sealed class ClusteringOptions
