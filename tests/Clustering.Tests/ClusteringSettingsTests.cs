@@ -10,7 +10,7 @@ public sealed class ClusteringSettingsTests
     private static readonly string[] DocumentationNetworks = ["203.0.113.0/24", "198.51.100.0/24", "192.0.2.0/24"];
 
     private static ClusteringOptions Read(params (string Key, string Value)[] settings) =>
-        ClusteringHostingExtensions.ReadOptions(new ConfigurationBuilder()
+        ClusteringSettings.Read(new ConfigurationBuilder()
             .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)))
             .Build());
 
@@ -63,7 +63,7 @@ public sealed class ClusteringSettingsTests
     public void AConsulClientNeedsNoPostgresAndAdvertisesNothing()
     {
         // The load balancer in deploy/swarm: the shared cluster settings, no connection string.
-        var options = ClusteringHostingExtensions.ReadOptions(
+        var options = ClusteringSettings.Read(
             new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Clustering:Provider"] = "Consul",
