@@ -1,6 +1,6 @@
 using Voting.Results.Tallies;
 using Voting.ServiceDefaults;
-using Voting.ServiceDefaults.Postgres;
+using Voting.Storage.Postgres;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddVotingServiceDefaults();

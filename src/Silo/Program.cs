@@ -1,8 +1,8 @@
 using Orleans.Dashboard;
 using Voting.ServiceDefaults;
-using Voting.ServiceDefaults.Postgres;
 using Voting.Silo;
 using Voting.Silo.Pipeline;
+using Voting.Storage.Postgres;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddVotingServiceDefaults();

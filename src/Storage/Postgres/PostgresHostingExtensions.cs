@@ -5,7 +5,7 @@ using Npgsql;
 using Voting.ServiceDefaults.Configuration;
 using Voting.ServiceDefaults.Health;
 
-namespace Voting.ServiceDefaults.Postgres;
+namespace Voting.Storage.Postgres;
 
 public static class PostgresHostingExtensions
 {

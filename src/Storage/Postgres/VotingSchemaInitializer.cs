@@ -2,9 +2,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using Voting.Storage.Postgres;
 
-namespace Voting.ServiceDefaults.Postgres;
+namespace Voting.Storage.Postgres;
 
 /// <summary>
 /// Creates or migrates the votes schema at start-up, retrying while PostgreSQL is unreachable (the process stays up

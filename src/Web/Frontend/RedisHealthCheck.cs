@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using StackExchange.Redis;
 
-namespace Voting.ServiceDefaults.Health;
+namespace Voting.Web.Frontend;
 
 /// <summary>Ready when Redis answers a PING.</summary>
 public sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck

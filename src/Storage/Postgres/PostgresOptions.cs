@@ -1,4 +1,4 @@
-namespace Voting.ServiceDefaults.Postgres;
+namespace Voting.Storage.Postgres;
 
 /// <summary>Where the votes database is (section <c>Postgres</c>).</summary>
 public sealed class PostgresOptions
