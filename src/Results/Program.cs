@@ -1,6 +1,6 @@
 using Voting.Results.Tallies;
 using Voting.ServiceDefaults;
-using Voting.Storage.Postgres;
+using Voting.Storage.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddVotingServiceDefaults();

@@ -2,7 +2,7 @@ using Orleans.Dashboard;
 using Voting.ServiceDefaults;
 using Voting.Silo;
 using Voting.Silo.Pipeline;
-using Voting.Storage.Postgres;
+using Voting.Storage.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddVotingServiceDefaults();

@@ -5,7 +5,7 @@ using Npgsql;
 using Voting.ServiceDefaults.Configuration;
 using Voting.ServiceDefaults.Health;
 
-namespace Voting.Storage.Postgres;
+namespace Voting.Storage.Hosting;
 
 public static class PostgresHostingExtensions
 {

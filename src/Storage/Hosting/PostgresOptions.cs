@@ -1,4 +1,4 @@
-namespace Voting.Storage.Postgres;
+namespace Voting.Storage.Hosting;
 
 /// <summary>Where the votes database is (section <c>Postgres</c>).</summary>
 public sealed class PostgresOptions

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 
-namespace Voting.Storage.Postgres;
+namespace Voting.Storage.Hosting;
 
 /// <summary>Ready when PostgreSQL answers a query.</summary>
 public sealed class PostgresHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck

@@ -2,8 +2,9 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Voting.Storage.Postgres;
 
-namespace Voting.Storage.Postgres;
+namespace Voting.Storage.Hosting;
 
 /// <summary>
 /// Creates or migrates the votes schema at start-up, retrying while PostgreSQL is unreachable (the process stays up
