@@ -76,4 +76,34 @@ public sealed class VoterCookiesTests
     {
         Assert.Equal(VoterCookieState.Missing, Cookies().Read(RequestWith(null), out _));
     }
+
+    [Fact]
+    public void ACookieNamingTheVotersLatestVoteIsReadBackWithIt()
+    {
+        var cookies = Cookies();
+        var (voter, vote) = (Guid.NewGuid(), Guid.CreateVersion7());
+        var context = new DefaultHttpContext();
+        cookies.Remember(context.Response, voter, vote);
+        var header = context.Response.Headers.SetCookie.ToString();
+        var value = header["voter_id=".Length..header.IndexOf(';', StringComparison.Ordinal)];
+
+        Assert.Equal(VoterCookieState.Valid, cookies.Read(RequestWith(value), out var readVoter, out var readVote));
+        Assert.Equal((voter, vote), (readVoter, readVote));
+        Assert.Equal(VoterCookieState.Valid, cookies.Read(RequestWith(cookies.Sign(voter)), out _, out var none));
+        Assert.Equal(Guid.Empty, none);
+    }
+
+    [Fact]
+    public void AnAlteredOrTransplantedLatestVoteIsInvalid()
+    {
+        var cookies = Cookies();
+        var voter = Guid.NewGuid();
+        var genuine = cookies.Sign(voter, Guid.CreateVersion7());
+        var altered = genuine[..40] + (genuine[40] == '0' ? '1' : '0') + genuine[41..];
+        var transplanted = genuine[..33] + cookies.Sign(Guid.NewGuid(), Guid.CreateVersion7())[33..];
+        var dropped = genuine[..32] + genuine[65..];
+        Assert.Equal(VoterCookieState.Invalid, cookies.Read(RequestWith(altered), out _));
+        Assert.Equal(VoterCookieState.Invalid, cookies.Read(RequestWith(transplanted), out _));
+        Assert.Equal(VoterCookieState.Invalid, cookies.Read(RequestWith(dropped), out _));
+    }
 }

@@ -7,7 +7,9 @@ namespace Voting.Web.Voting;
 /// <remarks>
 /// A voter's votes are ordered by (timestamp, vote id), so a voter who changes their mind twice within one
 /// millisecond on one front end still ends with their last choice. If the clock steps back, ids keep increasing from
-/// the last one issued.
+/// the last one issued. Across front ends, whose clocks may disagree (and whose ids within one millisecond are not
+/// ordered among each other), a vote is given an id after the voter's previous vote, which the voter cookie carries:
+/// a voter's change always wins over the vote it changes, wherever either was cast.
 /// </remarks>
 public sealed class VoteIdGenerator(TimeProvider timeProvider)
 {
@@ -16,10 +18,13 @@ public sealed class VoteIdGenerator(TimeProvider timeProvider)
     // (milliseconds << CounterBits) | counter of the last id issued.
     private long _last;
 
-    /// <summary>Returns a new vote id and the timestamp it carries, which is the vote's server timestamp.</summary>
-    public (Guid VoteId, DateTime Timestamp) Next()
+    /// <summary>
+    /// Returns a new vote id and the timestamp it carries, which is the vote's server timestamp: later than every id
+    /// this generator issued and than <paramref name="after"/> (the voter's previous vote, from any front end).
+    /// </summary>
+    public (Guid VoteId, DateTime Timestamp) Next(Guid after = default)
     {
-        var now = timeProvider.GetUtcNow().ToUnixTimeMilliseconds() << CounterBits;
+        var now = Math.Max(timeProvider.GetUtcNow().ToUnixTimeMilliseconds() << CounterBits, Packed(after) + 1);
         long last, next;
         do
         {
@@ -44,5 +49,24 @@ public sealed class VoteIdGenerator(TimeProvider timeProvider)
         bytes[8] = (byte)((bytes[8] & 0x3F) | 0x80);
 
         return (new Guid(bytes, bigEndian: true), DateTime.UnixEpoch.AddMilliseconds(milliseconds));
+    }
+
+    /// <summary>(milliseconds &lt;&lt; CounterBits) | counter of an id of this format; -1 for any other (or no) id.</summary>
+    private static long Packed(Guid id)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        id.TryWriteBytes(bytes, bigEndian: true, out _);
+        if (bytes[6] >> 4 != 7)
+        {
+            return -1;
+        }
+
+        long milliseconds = 0;
+        for (var i = 0; i < 6; i++)
+        {
+            milliseconds = (milliseconds << 8) | bytes[i];
+        }
+
+        return (milliseconds << CounterBits) | ((bytes[6] & 0x0FL) << 8) | bytes[7];
     }
 }

@@ -18,10 +18,11 @@ public sealed class VoteRecorder(IConnectionMultiplexer redis, VoteIdGenerator i
     private readonly RedisKey _stream = options.Value.StreamKey;
     private readonly string _frontendId = options.Value.Id;
 
+    /// <summary>Records the vote, later than <paramref name="previousVote"/>, the voter's last one (if the cookie names one).</summary>
     /// <exception cref="RedisException">Redis is unreachable, full or refused the write: the vote is not recorded.</exception>
-    public async Task<RecordedVote> RecordAsync(Guid voterId, string option)
+    public async Task<RecordedVote> RecordAsync(Guid voterId, string option, Guid previousVote)
     {
-        var (voteId, timestamp) = ids.Next();
+        var (voteId, timestamp) = ids.Next(after: previousVote);
         var vote = new Vote(voterId, voteId, timestamp, option);
         await redis.GetDatabase().StreamAddAsync(_stream, VoteStreamEntry.Encode(vote, _frontendId));
         return new RecordedVote(voteId, voterId, option, timestamp, _frontendId);

@@ -71,14 +71,15 @@ public static partial class VotingEndpoints
             return Html(page.Render(null, VotePageNotice.Rejected, problem), StatusCodes.Status400BadRequest);
         }
 
-        if (!TryGetVoter(context, cookies, out var voterId, out var cookieProblem))
+        if (!TryGetVoter(context, cookies, out var voterId, out var latestVote, out var cookieProblem))
         {
             return Html(page.Render(null, VotePageNotice.Rejected, cookieProblem), StatusCodes.Status400BadRequest);
         }
 
         try
         {
-            var vote = await recorder.RecordAsync(voterId, option.Key);
+            var vote = await recorder.RecordAsync(voterId, option.Key, latestVote);
+            cookies.Remember(context.Response, voterId, vote.VoteId);
             VoteMetrics.RecordAccepted(form: true);
             return Html(page.Render(vote.Option, VotePageNotice.Recorded));
         }
@@ -126,14 +127,15 @@ public static partial class VotingEndpoints
                 $"'{key}' is not an option on this ballot; options are {string.Join(", ", ballot.All.Select(o => o.Key))}.");
         }
 
-        if (!TryGetVoter(context, cookies, out var voterId, out var cookieProblem))
+        if (!TryGetVoter(context, cookies, out var voterId, out var latestVote, out var cookieProblem))
         {
             return Problem(StatusCodes.Status400BadRequest, cookieProblem);
         }
 
         try
         {
-            var vote = await recorder.RecordAsync(voterId, option.Key);
+            var vote = await recorder.RecordAsync(voterId, option.Key, latestVote);
+            cookies.Remember(context.Response, voterId, vote.VoteId);
             VoteMetrics.RecordAccepted(form: false);
             return TypedResults.Accepted((string?)null, new VoteReceipt(vote.VoteId, vote.VoterId, vote.Option, vote.FrontendId, vote.Timestamp));
         }
@@ -145,12 +147,13 @@ public static partial class VotingEndpoints
     }
 
     /// <summary>
-    /// A vote needs a voter: the signed cookie the vote page issues. Without one (or with a forged one) the vote is
-    /// refused and a fresh cookie is issued, so that the voter's next attempt counts.
+    /// A vote needs a voter: the signed cookie the vote page issues (naming the voter's latest vote, once there is one:
+    /// the new vote is ordered after it). Without one (or with a forged one) the vote is refused and a fresh cookie is
+    /// issued, so that the voter's next attempt counts.
     /// </summary>
-    private static bool TryGetVoter(HttpContext context, VoterCookies cookies, out Guid voterId, out string problem)
+    private static bool TryGetVoter(HttpContext context, VoterCookies cookies, out Guid voterId, out Guid latestVote, out string problem)
     {
-        switch (cookies.Read(context.Request, out voterId))
+        switch (cookies.Read(context.Request, out voterId, out latestVote))
         {
             case VoterCookieState.Valid:
                 problem = "";

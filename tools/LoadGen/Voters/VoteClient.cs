@@ -23,8 +23,11 @@ internal enum VoteResult
     NotSent,
 }
 
-/// <summary>One vote's answer; <see cref="VoteId"/> and <see cref="AcceptedAt"/> come from a JSON receipt.</summary>
-internal readonly record struct VoteAnswer(VoteResult Result, Guid VoteId = default, DateTime AcceptedAt = default);
+/// <summary>
+/// One vote's answer; <see cref="VoteId"/> and <see cref="AcceptedAt"/> come from a JSON receipt, <see cref="Cookie"/>
+/// is the voter cookie the answer set (naming this vote, so that the voter's next vote is ordered after it).
+/// </summary>
+internal readonly record struct VoteAnswer(VoteResult Result, Guid VoteId = default, DateTime AcceptedAt = default, string? Cookie = null);
 
 /// <summary>
 /// The HTTP side of the simulated browsers: one shared client without a cookie container (each voter sends its own
@@ -118,7 +121,8 @@ internal sealed class VoteClient(HttpClient http, VoteRequests requests, IReadOn
                     counters.OnError(RequestError.Unconfirmed);
                 }
 
-                return answer;
+                // As a browser does, the voter keeps the cookie the answer set.
+                return answer with { Cookie = VoterCookie(response) };
             }
             finally
             {
@@ -142,7 +146,7 @@ internal sealed class VoteClient(HttpClient http, VoteRequests requests, IReadOn
         }
     }
 
-    /// <summary>The voter cookie's value from the page's <c>Set-Cookie</c> header.</summary>
+    /// <summary>The voter cookie's value from an answer's <c>Set-Cookie</c> header.</summary>
     private static string? VoterCookie(HttpResponseMessage response)
     {
         if (!response.Headers.TryGetValues("Set-Cookie", out var cookies))
