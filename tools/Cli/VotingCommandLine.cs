@@ -32,6 +32,7 @@ internal static class VotingCommandLine
             RetireCommand.Create(),
             BenchCommand.Create(),
             TestCommand.Create(),
+            SwarmCommand.Create(),
         };
         return root;
     }

@@ -13,14 +13,18 @@ internal sealed record Requirement(string Package, Func<bool> IsInstalled)
     public static readonly Requirement Wrk = Command("wrk", "wrk");
     public static readonly Requirement Jq = Command("jq", "jq");
     public static readonly Requirement Curl = Command("curl", "curl");
+    public static readonly Requirement Docker = Command("dockerd", "docker.io");
+    public static readonly Requirement Debootstrap = Command("debootstrap", "debootstrap");
 
     /// <summary>What every command that starts the system needs.</summary>
     public static readonly Requirement[] Servers = [RedisServer, Postgres];
 
     private static Requirement Command(string program, string package) => new(package, () => OnPath(program));
 
+    // The system directories too: a user's PATH may lack the sbin ones, where dockerd and debootstrap are.
     private static bool OnPath(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Concat(["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"])
             .Any(directory => File.Exists(Path.Combine(directory, program)));
 }
 

@@ -1,0 +1,381 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Voting.Local;
+using Voting.Local.Applications;
+
+namespace Voting.Cli.Swarm;
+
+/// <summary>Where the deployed stack answers, from this machine.</summary>
+internal sealed record SwarmEndpoints(Uri Vote, Uri Results, Uri? Dashboard, string Postgres);
+
+/// <summary>
+/// Voting.Orleans deployed with <c>deploy/swarm/stack.yml</c> on the tutorial's nodes (<see cref="SwarmNodes"/>), with
+/// the images of <see cref="SwarmImages"/>: <c>swarm up</c>, <c>down</c>, <c>status</c> and <c>add frontend</c>, and
+/// the faults the tutorial's troubleshooting list names, for the tests and <c>swarm chaos</c>.
+/// </summary>
+internal sealed class SwarmSystem
+{
+    public const string Stack = "voting";
+    public const string Clustering = "AdoNet";
+    private const string Network = Stack + "_plain";
+    private const string Tunnel = "voting-postgres-tunnel";
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(8);
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    private readonly string _directory;
+    private readonly TextWriter _output;
+    private readonly SwarmNodes _nodes;
+
+    public SwarmSystem(string dataDirectory, TextWriter output)
+    {
+        _directory = Path.Combine(dataDirectory, "swarm");
+        _output = output;
+        _nodes = new SwarmNodes(output);
+        Directory.CreateDirectory(_directory);
+        Engine = new DockerEngine(_directory, output);
+        Images = new SwarmImages(_directory, output);
+    }
+
+    public DockerEngine Engine { get; }
+
+    public SwarmImages Images { get; }
+
+    private string SecretsFile => Path.Combine(_directory, "secrets.json");
+
+    // --- up, add, down ----------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Builds the images, creates the nodes and the Swarm unless they are whole already (anything less is removed and
+    /// made again), deploys the stack and waits until it answers.
+    /// </summary>
+    public async Task<SwarmEndpoints> UpAsync()
+    {
+        await Engine.EnsureRunningAsync();
+        _output.WriteLine("Building the images (deploy/swarm/Dockerfile)...");
+        var tag = await Images.BuildAsync();
+        var nodes = await NodesAsync();
+        if (!await SwarmNodes.IsWholeAsync(nodes.Select(n => n.Name)) || !File.Exists(SecretsFile))
+        {
+            _output.WriteLine("Creating the nodes, as Docker-in-Docker containers, and the Swarm...");
+            await SwarmNodes.RemoveAllAsync();
+            nodes = [.. SwarmNodes.Tutorial];
+            await _nodes.CreateAsync(tag, nodes);
+            await SwarmNodes.FormSwarmAsync(nodes);
+            await CreateSecretsAsync();
+        }
+
+        _output.WriteLine("Copying the images onto the nodes (docker save | docker load)...");
+        await Task.WhenAll(nodes.Select(n => CopyImagesAsync(n, tag)));
+        foreach (var node in nodes.Where(n => n.Label is not null))
+        {
+            await SwarmNodes.LabelAsync(node, node.Label!);
+        }
+
+        _output.WriteLine($"Deploying deploy/swarm/stack.yml as '{Stack}' with {Clustering} clustering: the membership table is in PostgreSQL " +
+            "(no Consul image can be had on this machine; VOTING_CLUSTERING=Consul is the stack's default elsewhere)...");
+        await DeployAsync(tag);
+        await StartTunnelAsync(tag);
+        return await WaitUntilReadyAsync(nodes.Where(n => n.IsFrontend).Select(n => n.Name));
+    }
+
+    /// <summary>One more front-end node: created, joined, given the images, labelled; the stack's global services do the rest.</summary>
+    public async Task<SwarmNode> AddFrontendAsync()
+    {
+        var tag = Images.LastTag ?? throw new CliException("no images are built: ./voting swarm up");
+        var existing = await SwarmNodes.ExistingAsync();
+        if (!existing.ContainsKey(SwarmNodes.Manager))
+        {
+            throw new CliException("no Swarm runs: ./voting swarm up");
+        }
+
+        var index = 1;
+        while (existing.ContainsKey(SwarmNode.Frontend(index).Name))
+        {
+            index++;
+        }
+
+        var node = SwarmNode.Frontend(index);
+        await _nodes.CreateAsync(tag, [node]);
+        await SwarmNodes.JoinAsync([node]);
+        await CopyImagesAsync(node, tag);
+        await SwarmNodes.LabelAsync(node, node.Label!);
+        await WaitUntilReadyAsync((await NodesAsync()).Where(n => n.IsFrontend).Select(n => n.Name));
+        return node;
+    }
+
+    /// <summary>Removes the nodes, their volumes and network, and stops the engine if <c>swarm up</c> started it.</summary>
+    public async Task DownAsync(bool purge)
+    {
+        if (!await DockerEngine.AnswersAsync())
+        {
+            _output.WriteLine("No Docker engine runs: nothing to remove.");
+            return;
+        }
+
+        _output.WriteLine("Removing the Swarm's nodes, their volumes and network...");
+        await SwarmNodes.RemoveAllAsync();
+        File.Delete(SecretsFile);
+        if (purge)
+        {
+            _output.WriteLine("Removing the images (voting/*)...");
+            await SwarmImages.RemoveAllAsync();
+            File.Delete(Path.Combine(_directory, "images.tag"));
+        }
+
+        await Engine.StopIfOursAsync();
+    }
+
+    // --- where it answers ------------------------------------------------------------------------------------
+
+    public async Task<SwarmEndpoints> EndpointsAsync()
+    {
+        var interlock = await SwarmNodes.AddressOfAsync(SwarmNodes.Tutorial[1]);
+        var store = await SwarmNodes.AddressOfAsync(SwarmNodes.Tutorial[2]);
+        var worker = await SwarmNodes.AddressOfAsync(SwarmNodes.Tutorial[3]);
+        var dashboard = await DashboardPortAsync();
+        var password = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(SecretsFile))!["postgres_password"];
+        return new SwarmEndpoints(
+            new Uri($"http://{interlock}/"),
+            new Uri($"http://{store}:8090/"),
+            dashboard is { } port ? new Uri($"http://{worker}:{port}/dashboard/") : null,
+            $"Host={store};Port=5432;Database=voting;Username=voting;Password={password};Timeout=5");
+    }
+
+    /// <summary>Nodes, services, tasks and whether each published address answers ready.</summary>
+    public async Task StatusAsync()
+    {
+        if (!await DockerEngine.AnswersAsync() || !(await SwarmNodes.ExistingAsync()).TryGetValue(SwarmNodes.Manager, out var running) || !running)
+        {
+            _output.WriteLine("No Swarm runs (./voting swarm up starts one).");
+            return;
+        }
+
+        foreach (var (title, arguments) in new (string, string[])[]
+        {
+            ("Nodes", ["node", "ls", "--format", "table {{.Hostname}}\t{{.Status}}\t{{.Availability}}\t{{.ManagerStatus}}"]),
+            ("Services", ["service", "ls", "--format", "table {{.Name}}\t{{.Mode}}\t{{.Replicas}}\t{{.Image}}"]),
+            ("Tasks", ["stack", "ps", Stack, "--filter", "desired-state=running", "--format", "table {{.Name}}\t{{.Node}}\t{{.CurrentState}}\t{{.Error}}"]),
+        })
+        {
+            _output.WriteLine(title + ":");
+            var result = await DockerCli.OnNodeAsync(SwarmNodes.Manager, arguments, check: false);
+            foreach (var line in (result.Succeeded ? result.Output : result.Error).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                _output.WriteLine("  " + line);
+            }
+        }
+
+        var endpoints = await EndpointsAsync();
+        _output.WriteLine("Readiness:");
+        foreach (var (name, url) in new (string, Uri?)[] { ("Vote", endpoints.Vote), ("Results", endpoints.Results), ("Dashboard", endpoints.Dashboard) })
+        {
+            var status = url is null ? null : await Readiness.StatusAsync(new Uri(url, "/"));
+            _output.WriteLine($"  {name + ":",-11} {url?.ToString() ?? "(no worker task)"}   ready: {status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "000"}");
+        }
+
+        _output.WriteLine("  Front ends the balancer routes to: " + string.Join(", ", await AvailableFrontendsAsync(endpoints.Vote)));
+    }
+
+    /// <summary>Prints the addresses the way <c>swarm up</c> and <c>add</c> end.</summary>
+    public void Describe(SwarmEndpoints endpoints)
+    {
+        _output.WriteLine();
+        _output.WriteLine($"Voting.Orleans runs on Docker Swarm ({Clustering} clustering).");
+        _output.WriteLine($"  Vote:       {endpoints.Vote}   (the balancer on node interlock; its view: /balancer/frontends)");
+        _output.WriteLine($"  Results:    {endpoints.Results}   (on node store; JSON: /api/results)");
+        _output.WriteLine($"  Dashboard:  {endpoints.Dashboard?.ToString() ?? "(no worker task)"}   (worker01; drainers: /api/drainers)");
+        _output.WriteLine("  Status:     ./voting swarm status; stop it all with ./voting swarm down");
+    }
+
+    // --- faults ----------------------------------------------------------------------------------------------
+
+    /// <summary><c>docker kill</c> of a service's container on a node, as a crash would; Swarm starts another.</summary>
+    public static async Task KillTaskAsync(string service, string node)
+    {
+        var containers = (await DockerCli.OnNodeAsync(node, "ps", "-q", "--filter", $"label=com.docker.swarm.service.name={Stack}_{service}")).Lines;
+        if (containers.Count == 0)
+        {
+            throw new CliException($"no {service} container runs on {node}");
+        }
+
+        await DockerCli.OnNodeAsync(node, ["kill", .. containers]);
+    }
+
+    /// <summary>Stops a whole node (its engine and everything on it), as a machine that goes down.</summary>
+    public static Task StopNodeAsync(string node) => DockerCli.RunAsync("stop", "-t", "20", node);
+
+    public static Task StartNodeAsync(string node) => DockerCli.RunAsync("start", node);
+
+    /// <summary>Cuts a node off the nodes' network (a partition), or connects it again with its address.</summary>
+    public static async Task PartitionAsync(string node, bool cut)
+    {
+        if (cut)
+        {
+            await DockerCli.RunAsync("network", "disconnect", "-f", SwarmNodes.Network, node);
+        }
+        else
+        {
+            var address = await SwarmNodes.AddressOfAsync(SwarmNodes.Tutorial.Concat(Enumerable.Range(1, 99).Select(SwarmNode.Frontend)).First(n => n.Name == node));
+            await DockerCli.RunAsync("network", "connect", "--ip", address, SwarmNodes.Network, node);
+        }
+    }
+
+    /// <summary>Waits until the balancer, the results app and every given front end answer ready again.</summary>
+    public async Task<SwarmEndpoints> WaitUntilReadyAsync(IEnumerable<string> frontends)
+    {
+        var expected = frontends.ToArray();
+        var watch = Stopwatch.StartNew();
+        var last = "";
+        while (watch.Elapsed < ReadyTimeout)
+        {
+            try
+            {
+                var endpoints = await EndpointsAsync();
+                var vote = await Readiness.StatusAsync(endpoints.Vote);
+                var results = await Readiness.StatusAsync(endpoints.Results);
+                var routed = await AvailableFrontendsAsync(endpoints.Vote);
+                last = $"balancer {vote?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "000"}, results {results?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "000"}, " +
+                    $"routed to {(routed.Count == 0 ? "none" : string.Join(", ", routed))}, dashboard {(endpoints.Dashboard is null ? "not yet" : "published")}";
+                if (vote == 200 && results == 200 && endpoints.Dashboard is not null && expected.All(routed.Contains))
+                {
+                    return endpoints;
+                }
+            }
+            catch (CliException e)
+            {
+                last = e.Message;
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+
+        throw new CliException($"the stack did not answer ready within {ReadyTimeout.TotalMinutes:F0} minutes ({last}); ./voting swarm status shows its tasks");
+    }
+
+    // --- parts -----------------------------------------------------------------------------------------------
+
+    /// <summary>The nodes that exist now: the tutorial's, and the front ends added since.</summary>
+    private static async Task<IReadOnlyList<SwarmNode>> NodesAsync()
+    {
+        var existing = await SwarmNodes.ExistingAsync();
+        var added = existing.Keys.Select(name => Enumerable.Range(1, 99).Select(SwarmNode.Frontend).FirstOrDefault(f => f.Name == name))
+            .OfType<SwarmNode>().Where(f => SwarmNodes.Tutorial.All(t => t.Name != f.Name));
+        return [.. SwarmNodes.Tutorial, .. added.OrderBy(f => f.Host)];
+    }
+
+    private static async Task CopyImagesAsync(SwarmNode node, string tag)
+    {
+        if (node.Targets.Count > 0)
+        {
+            await DockerCli.CopyImagesAsync(node.Name, [.. node.Targets.Select(t => SwarmImages.Image(t, tag))]);
+        }
+    }
+
+    /// <summary>The stack's secrets, new for every Swarm: the database password, its connection string, the voter-cookie key.</summary>
+    private async Task CreateSecretsAsync()
+    {
+        var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        var secrets = new Dictionary<string, string>
+        {
+            ["voting_postgres_password"] = password,
+            ["voting_postgres_connection"] = $"Host=postgres;Database=voting;Username=voting;Password={password}",
+            ["voting_voter_cookie_key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        };
+        foreach (var (name, value) in secrets)
+        {
+            await DockerCli.OnNodeAsync(SwarmNodes.Manager, ["secret", "create", name, "-"], input: value);
+        }
+
+        // Kept for the operators' tunnel (the load tool's audit reads PostgreSQL), readable by this user only.
+        await File.WriteAllTextAsync(SecretsFile, JsonSerializer.Serialize(new Dictionary<string, string> { ["postgres_password"] = password }));
+        File.SetUnixFileMode(SecretsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    private static async Task DeployAsync(string tag)
+    {
+        await DockerCli.RunAsync("cp", Path.Combine(Repository.Root, "deploy", "swarm", "stack.yml"), SwarmNodes.Manager + ":/stack.yml");
+        var environment = new Dictionary<string, string>
+        {
+            ["VOTING_TAG"] = tag,
+            ["VOTING_REGISTRY"] = "voting",
+            ["VOTING_REDIS_IMAGE"] = SwarmImages.Image("redis", tag),
+            ["VOTING_POSTGRES_IMAGE"] = SwarmImages.Image("postgres", tag),
+            ["VOTING_CLUSTERING"] = Clustering,
+            ["VOTING_CONSUL_REPLICAS"] = "0",
+            // This kernel has no IPsec for overlay networks (DOCKER.md): the plain one.
+            ["VOTING_OVERLAY"] = "plain",
+            ["VOTING_WORKERS"] = "1",
+        };
+        foreach (var name in (string[])["VOTING_APPENDFSYNC", "VOTING_REDIS_MAXMEMORY", "OPTION_A", "OPTION_B"])
+        {
+            if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } value)
+            {
+                environment[name] = value;
+            }
+        }
+
+        // The images are on the nodes already (no registry): never resolve them.
+        await DockerCli.OnNodeAsync(SwarmNodes.Manager, ["stack", "deploy", "--resolve-image", "never", "-c", "/stack.yml", Stack], environment: environment);
+    }
+
+    /// <summary>
+    /// A standalone socat container on the store node, on the stack's network, that forwards the node's port 5432 to
+    /// the postgres service: how the load tool's audit reads the votes from this machine. It is not part of the stack.
+    /// </summary>
+    private static async Task StartTunnelAsync(string tag)
+    {
+        await DockerCli.OnNodeAsync("store", ["rm", "-f", Tunnel], check: false);
+        for (var attempt = 0; ; attempt++)
+        {
+            // The network reaches the node with its first task; until then it is not known there.
+            var started = await DockerCli.OnNodeAsync("store", ["run", "-d", "--name", Tunnel, "--restart", "unless-stopped", "--network", Network,
+                "-p", "5432:5432", SwarmImages.Image("tunnel", tag), "TCP-LISTEN:5432,fork,reuseaddr", "TCP:postgres:5432"], check: false);
+            if (started.Succeeded)
+            {
+                return;
+            }
+
+            if (attempt == 60)
+            {
+                throw new CliException("the tunnel to PostgreSQL did not start on node store: " + started.Error.Trim());
+            }
+
+            await DockerCli.OnNodeAsync("store", ["rm", "-f", Tunnel], check: false);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+    }
+
+    private static async Task<int?> DashboardPortAsync()
+    {
+        var ports = await DockerCli.OnNodeAsync("worker01", ["ps", "--filter", $"label=com.docker.swarm.service.name={Stack}_worker", "--format", "{{.Ports}}"], check: false);
+        // "0.0.0.0:30001->8070/tcp"
+        foreach (var line in ports.Lines)
+        {
+            var arrow = line.IndexOf("->8070", StringComparison.Ordinal);
+            var colon = arrow > 0 ? line.LastIndexOf(':', arrow) : -1;
+            if (colon >= 0 && int.TryParse(line.AsSpan(colon + 1, arrow - colon - 1), out var port))
+            {
+                return port;
+            }
+        }
+
+        return null;
+    }
+
+    private static async Task<IReadOnlyList<string>> AvailableFrontendsAsync(Uri vote)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(await Http.GetStringAsync(new Uri(vote, "balancer/frontends")));
+            return [.. document.RootElement.GetProperty("frontends").EnumerateArray()
+                .Where(f => f.GetProperty("available").GetBoolean())
+                .Select(f => f.GetProperty("id").GetString()!)
+                .Order(StringComparer.Ordinal)];
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return [];
+        }
+    }
+}
