@@ -4,50 +4,67 @@ using YamlDotNet.Serialization;
 
 namespace Voting.EndToEnd.Tests.Swarm;
 
+/// <summary>A published port of a service: the container's port, the node's (null: one of the node's choosing), the mode.</summary>
+public sealed record StackPort(int Target, int? Published, string Mode);
+
 /// <summary>A service of <c>deploy/swarm/stack.yml</c>, as far as running it on one machine needs.</summary>
 /// <param name="Name">The service's name, which is also its host name on the stack's network.</param>
 /// <param name="Image">The image, e.g. <c>voting/web:latest</c>.</param>
-/// <param name="Environment">Its environment, anchors merged and variables substituted.</param>
+/// <param name="Environment">Its environment, anchors merged and variables substituted (Swarm's templates, such as
+/// <c>{{.Node.Hostname}}</c>, left as they are).</param>
 /// <param name="Secrets">The secrets it mounts: file name under <c>/run/secrets</c> → secret.</param>
-/// <param name="Replicas">How many tasks it runs.</param>
+/// <param name="Mode"><c>replicated</c>, or <c>global</c>: a task on every node its constraints allow.</param>
+/// <param name="Replicas">How many tasks a replicated service runs.</param>
 /// <param name="Constraints">Its placement constraints.</param>
+/// <param name="Hostname">Its tasks' host name (a template), or null.</param>
+/// <param name="EndpointMode"><c>vip</c> or <c>dnsrr</c>.</param>
+/// <param name="Ports">Its published ports.</param>
+/// <param name="Networks">The networks it joins.</param>
 public sealed record StackService(
     string Name,
     string Image,
     IReadOnlyDictionary<string, string> Environment,
     IReadOnlyDictionary<string, string> Secrets,
+    string Mode,
     int Replicas,
-    IReadOnlyList<string> Constraints)
+    IReadOnlyList<string> Constraints,
+    string? Hostname,
+    string EndpointMode,
+    IReadOnlyList<StackPort> Ports,
+    IReadOnlyList<string> Networks)
 {
-    /// <summary>The Dockerfile target of one of our images (<c>web</c>, <c>silo</c>, ...); null for a stock image.</summary>
+    /// <summary>The Dockerfile target of one of our images (<c>web</c>, <c>silo</c>, <c>redis</c>, ...); null for a stock image.</summary>
     public string? Target => Image.StartsWith("voting/", StringComparison.Ordinal) ? Image["voting/".Length..].Split(':')[0] : null;
+
+    /// <summary>True for the four applications of this repository (not Redis, PostgreSQL or Consul).</summary>
+    public bool IsApplication => Target is "web" or "silo" or "results" or "balancer";
 }
 
 /// <summary>The Swarm stack file, read as <c>docker stack deploy</c> reads it (merge keys, <c>${VAR:-default}</c>).</summary>
 public sealed partial class SwarmStack
 {
-    private SwarmStack(IReadOnlyDictionary<string, StackService> services, string subnet, IReadOnlySet<string> secrets)
+    private SwarmStack(IReadOnlyDictionary<string, StackService> services, IReadOnlyDictionary<string, string> subnets, IReadOnlySet<string> secrets)
     {
         Services = services;
-        Subnet = subnet;
+        Subnets = subnets;
         DeclaredSecrets = secrets;
     }
 
     public IReadOnlyDictionary<string, StackService> Services { get; }
 
-    /// <summary>The subnet of the stack's network, <c>voting</c>.</summary>
-    public string Subnet { get; }
+    /// <summary>The subnet of each network the stack declares.</summary>
+    public IReadOnlyDictionary<string, string> Subnets { get; }
 
     public IReadOnlySet<string> DeclaredSecrets { get; }
 
     public static string StackFile => Path.Combine(Voting.Testing.TestDirectories.Repository, "deploy", "swarm", "stack.yml");
 
-    /// <summary>Reads the stack with no variables set, so every <c>${VAR:-default}</c> takes its default.</summary>
-    public static SwarmStack Load()
+    /// <summary>Reads the stack with the given variables set; every other <c>${VAR:-default}</c> takes its default.</summary>
+    public static SwarmStack Load(IReadOnlyDictionary<string, string>? variables = null)
     {
-        var text = Variable().Replace(File.ReadAllText(StackFile), match => match.Groups["default"].Success
-            ? match.Groups["default"].Value
-            : throw new InvalidOperationException($"{match.Value} in the stack has no default."));
+        var text = Variable().Replace(File.ReadAllText(StackFile), match =>
+            variables?.GetValueOrDefault(match.Groups["name"].Value)
+            ?? (match.Groups["default"].Success ? match.Groups["default"].Value : throw new InvalidOperationException($"{match.Value} in the stack has no default.")));
         using var reader = new StringReader(text);
         var root = (Dictionary<object, object>)new DeserializerBuilder().Build().Deserialize(new MergingParser(new Parser(reader)))!;
 
@@ -65,12 +82,28 @@ public sealed partial class SwarmStack
                         ? Map(environment).ToDictionary(e => e.Key, e => e.Value?.ToString() ?? "")
                         : [],
                     spec.TryGetValue("secrets", out var secrets) ? List(secrets).Select(Secret).ToDictionary(s => s.Target, s => s.Source) : [],
+                    deploy.TryGetValue("mode", out var mode) ? (string)mode : "replicated",
                     deploy.TryGetValue("replicas", out var replicas) ? int.Parse((string)replicas, System.Globalization.CultureInfo.InvariantCulture) : 1,
-                    placement.TryGetValue("constraints", out var constraints) ? List(constraints).Cast<string>().ToArray() : []);
+                    placement.TryGetValue("constraints", out var constraints) ? List(constraints).Cast<string>().ToArray() : [],
+                    spec.TryGetValue("hostname", out var hostname) ? (string)hostname : null,
+                    deploy.TryGetValue("endpoint_mode", out var endpointMode) ? (string)endpointMode : "vip",
+                    spec.TryGetValue("ports", out var ports) ? List(ports).Select(PortOf).ToArray() : [],
+                    spec.TryGetValue("networks", out var networks) ? List(networks).Cast<string>().ToArray() : []);
             });
 
-        var subnet = (string)Map(List(Map(Map(Map(root["networks"])["voting"])["ipam"])["config"])[0])["subnet"];
-        return new SwarmStack(services, subnet, Map(root["secrets"]).Keys.ToHashSet());
+        var subnets = Map(root["networks"]).ToDictionary(
+            network => network.Key,
+            network => (string)Map(List(Map(Map(network.Value)["ipam"])["config"])[0])["subnet"]);
+        return new SwarmStack(services, subnets, Map(root["secrets"]).Keys.ToHashSet());
+    }
+
+    private static StackPort PortOf(object item)
+    {
+        var port = Map(item);
+        return new StackPort(
+            int.Parse((string)port["target"], System.Globalization.CultureInfo.InvariantCulture),
+            port.TryGetValue("published", out var published) ? int.Parse((string)published, System.Globalization.CultureInfo.InvariantCulture) : null,
+            port.TryGetValue("mode", out var mode) ? (string)mode : "ingress");
     }
 
     private static (string Target, string Source) Secret(object item) => item switch

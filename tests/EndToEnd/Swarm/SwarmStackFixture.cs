@@ -8,14 +8,41 @@ using Voting.Testing;
 
 namespace Voting.EndToEnd.Tests.Swarm;
 
+/// <summary>A node of the simulated cluster: its host name, its labels and whether it is a manager.</summary>
+public sealed record SimulatedNode(string Hostname, IReadOnlyDictionary<string, string> Labels, bool Manager = false)
+{
+    /// <summary>Whether Swarm would place a task with these constraints here (<c>node.labels.X == V</c>, <c>node.role == R</c>).</summary>
+    public bool Allows(IEnumerable<string> constraints) => constraints.All(constraint =>
+    {
+        var parts = constraint.Split("==", StringSplitOptions.TrimEntries);
+        return parts[0] switch
+        {
+            "node.role" => (parts[1] == "manager") == Manager,
+            var label when label.StartsWith("node.labels.", StringComparison.Ordinal) =>
+                Labels.TryGetValue(label["node.labels.".Length..], out var value) && value == parts[1],
+            var other => throw new InvalidOperationException($"The fixture cannot evaluate the constraint '{other}'."),
+        };
+    });
+}
+
+/// <summary>One task of a service on a node, its templates filled in as Swarm fills them.</summary>
+public sealed record StackTask(string Name, StackService Service, SimulatedNode Node)
+{
+    public string? Hostname => Service.Hostname is { } hostname ? Fill(hostname) : null;
+
+    public string Fill(string value) => value.Replace("{{.Node.Hostname}}", Node.Hostname, StringComparison.Ordinal);
+}
+
 /// <summary>
-/// <c>deploy/swarm/stack.yml</c> run on one machine, as far as a machine without a Docker engine can: every service
-/// built from our images runs as a process with the environment its image and the stack give it and the secrets the
-/// stack mounts for it (as files, like <c>/run/secrets</c>), as many replicas as the stack says. Only what a single
-/// machine forces is translated: the stack's network is the loopback network (its subnet becomes 127.0.0.0/8), the
-/// stock services are real local processes (PostgreSQL, one Redis per <c>redisNN</c>) or, for Consul, the strict
-/// in-test implementation of its HTTP API, and each process gets ports of its own. A setting the stack forgets, or a
-/// secret it does not mount, stops that process at start-up here as it would in the swarm.
+/// <c>deploy/swarm/stack.yml</c> run on one machine as local processes, next to the real Swarm of <c>./voting swarm</c>:
+/// it is where the stack's default, Consul membership, runs (no Consul image can be had here). Every task of a service
+/// built from our applications runs as a process with the environment its image and the stack give it — Swarm's
+/// templates filled for the node it is placed on, in a simulated cluster of labelled nodes — and the secrets the stack
+/// mounts for it (as files, like <c>/run/secrets</c>). Only what a single machine forces is translated: the stack's
+/// network is the loopback network (its subnet becomes 127.0.0.0/8), PostgreSQL and each front-end node's Redis are
+/// local processes, Consul is the strict in-test implementation of its HTTP API, and each process gets ports of its
+/// own. A setting the stack forgets, or a secret it does not mount, stops that process at start-up here as it would in
+/// the swarm.
 /// </summary>
 public sealed class SwarmStackFixture : IAsyncLifetime
 {
@@ -28,6 +55,18 @@ public sealed class SwarmStackFixture : IAsyncLifetime
 
     public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Images { get; } = DockerfileTargets.ReadEnvironments();
 
+    /// <summary>The cluster the stack is placed on: the tutorial's nodes, with two balancer nodes to route through both.</summary>
+    public IReadOnlyList<SimulatedNode> Nodes { get; } =
+    [
+        new("manager", new Dictionary<string, string> { ["voting.consul"] = "true" }, Manager: true),
+        new("interlock01", new Dictionary<string, string> { ["voting.balancer"] = "true" }),
+        new("interlock02", new Dictionary<string, string> { ["voting.balancer"] = "true" }),
+        new("frontend01", new Dictionary<string, string> { ["voting.frontend"] = "true" }),
+        new("frontend02", new Dictionary<string, string> { ["voting.frontend"] = "true" }),
+        new("worker01", new Dictionary<string, string> { ["voting.worker"] = "true" }),
+        new("store", new Dictionary<string, string> { ["voting.store"] = "true" }),
+    ];
+
     public InTestConsul Consul { get; private set; } = null!;
 
     public NpgsqlDataSource Database { get; private set; } = null!;
@@ -38,7 +77,17 @@ public sealed class SwarmStackFixture : IAsyncLifetime
     /// <summary>What each secret of the stack holds here.</summary>
     private Dictionary<string, string> SecretValues { get; } = [];
 
+    /// <summary>Each front-end node's Redis, by the host name its task has in the stack (<c>redis-frontend01</c>).</summary>
     private Dictionary<string, RedisServer> Redis { get; } = [];
+
+    /// <summary>The tasks Swarm would run for a service on the simulated nodes.</summary>
+    public IReadOnlyList<StackTask> TasksOf(StackService service)
+    {
+        var nodes = Nodes.Where(n => n.Allows(service.Constraints)).ToArray();
+        return service.Mode == "global"
+            ? [.. nodes.Select(n => new StackTask($"{service.Name}.{n.Hostname}", service, n))]
+            : [.. Enumerable.Range(1, service.Replicas).Select(i => new StackTask(service.Replicas == 1 ? service.Name : $"{service.Name}.{i}", service, nodes[0]))];
+    }
 
     public async Task InitializeAsync()
     {
@@ -46,9 +95,9 @@ public sealed class SwarmStackFixture : IAsyncLifetime
         var connectionString = await postgres.CreateDatabaseAsync("voting");
         Database = _owned.Own(NpgsqlDataSource.Create(connectionString));
         Consul = _owned.Own(await InTestConsul.StartAsync());
-        foreach (var redis in Stack.Services.Values.Where(s => s.Image.StartsWith("redis:", StringComparison.Ordinal)))
+        foreach (var task in Stack.Services.Values.Where(s => s.Target == "redis").SelectMany(TasksOf))
         {
-            Redis[redis.Name] = _owned.Own(await TestServers.StartRedisAsync());
+            Redis[task.Hostname ?? task.Service.Name] = _owned.Own(await TestServers.StartRedisAsync());
         }
 
         // What deploy/swarm/README.md tells the operator to create.
@@ -57,14 +106,14 @@ public sealed class SwarmStackFixture : IAsyncLifetime
         SecretValues["voting_postgres_password"] = "(read by the postgres image only)";
 
         // Workers first, then front ends, then their clients, as a swarm would converge anyway.
-        foreach (var service in Stack.Services.Values.Where(s => s.Target is not null).OrderBy(s => s.Target switch { "silo" => 0, "web" => 1, _ => 2 }))
+        foreach (var service in Stack.Services.Values.Where(s => s.IsApplication).OrderBy(s => s.Target switch { "silo" => 0, "web" => 1, _ => 2 }))
         {
-            for (var replica = 1; replica <= service.Replicas; replica++)
+            foreach (var task in TasksOf(service))
             {
-                var task = Start(service, replica);
-                _apps.Add(_owned.Own(task));
+                var process = Start(task);
+                _apps.Add(_owned.Own(process));
                 Tasks.TryAdd(service.Name, []);
-                Tasks[service.Name].Add(task);
+                Tasks[service.Name].Add(process);
             }
         }
 
@@ -73,17 +122,17 @@ public sealed class SwarmStackFixture : IAsyncLifetime
 
     public async Task DisposeAsync() => await _owned.DisposeAsync();
 
-    private AppProcess Start(StackService service, int replica)
+    private AppProcess Start(StackTask task)
     {
-        var name = service.Replicas == 1 ? service.Name : $"{service.Name}.{replica}";
+        var service = task.Service;
         var settings = new Dictionary<string, string?>(Images[service.Target!].ToDictionary(e => e.Key, e => (string?)e.Value));
         foreach (var (key, value) in service.Environment)
         {
-            settings[key] = value;
+            settings[key] = task.Fill(value);
         }
 
         // The loopback network plays the stack's overlay network: a silo advertises its address in it.
-        settings["Clustering__AdvertisedAddress"] = Translate(settings, "Clustering__AdvertisedAddress", Stack.Subnet, "127.0.0.0/8");
+        settings["Clustering__AdvertisedAddress"] = Translate(settings, "Clustering__AdvertisedAddress", Stack.Subnets[service.Networks.Single()], "127.0.0.0/8");
         settings["Clustering__Consul__Address"] = Translate(settings, "Clustering__Consul__Address", "http://consul:8500", Consul.Address);
         var ports = new AppPorts(
             FreePort.Next(),
@@ -104,23 +153,14 @@ public sealed class SwarmStackFixture : IAsyncLifetime
             var host = redis!.Split(':')[0];
             settings["Frontend__Redis"] = Redis.TryGetValue(host, out var server)
                 ? server.Endpoint
-                : throw new InvalidOperationException($"{service.Name} writes to {redis}, which the stack does not run.");
-        }
-
-        // A balancer's configured front ends: the addresses their processes took here.
-        foreach (var key in settings.Keys.Where(k => k.StartsWith("Balancer__Frontends__", StringComparison.Ordinal)).ToArray())
-        {
-            var id = key["Balancer__Frontends__".Length..];
-            settings[key] = Tasks.TryGetValue(id, out var frontend) && settings[key] == Stack.Services[id].Environment["Frontend__AdvertisedUrl"]
-                ? frontend[0].BaseAddress.ToString()
-                : throw new InvalidOperationException($"{service.Name} routes to {id} at {settings[key]}, which is not the address that front end announces.");
+                : throw new InvalidOperationException($"{task.Name} writes to {redis}, which no Redis task of the stack is called.");
         }
 
         // The front end announces its own address here; in the swarm, the one the stack names (checked by the tests).
         settings.Remove("Frontend__AdvertisedUrl");
         settings.Remove("Urls");
-        settings["SecretsDirectory"] = SecretsFor(service, name);
-        return AppProcess.Start(new AppLaunch(name, Folder(service.Target!), Assembly(service.Target!), settings, _logs, ports));
+        settings["SecretsDirectory"] = SecretsFor(service, task.Name);
+        return AppProcess.Start(new AppLaunch(task.Name, Folder(service.Target!), Assembly(service.Target!), settings, _logs, ports));
     }
 
     /// <summary>The secrets the stack mounts for the service, as files named by their targets.</summary>

@@ -6,8 +6,8 @@ namespace Voting.EndToEnd.Tests.Swarm;
 
 /// <summary>
 /// <c>deploy/swarm</c>: the stack file agrees with the images and with itself, and the processes it describes, run
-/// with its settings (<see cref="SwarmStackFixture"/>), form one Orleans cluster over Consul and count every vote.
-/// No Docker engine runs here: the images themselves are not built by these tests.
+/// with its settings (<see cref="SwarmStackFixture"/>) and its default membership provider, form one Orleans cluster
+/// over Consul and count every vote. The stack on a real Swarm, with AdoNet membership, is <c>SwarmTests</c>'.
 /// </summary>
 [Collection(SwarmStackCollection.Name)]
 public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
@@ -22,61 +22,82 @@ public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
     [Fact]
     public void EveryImageTheStackRunsIsATargetOfTheDockerfileAndEverySecretItMountsIsDeclared()
     {
-        string[] targets = ["web", "silo", "results", "balancer"];
+        string[] targets = ["web", "silo", "results", "balancer", "redis", "postgres"];
         Assert.Equal(targets.Order(), swarm.Stack.Services.Values.Select(s => s.Target).OfType<string>().Distinct().Order());
         Assert.All(targets, target => Assert.Contains(target, swarm.Images.Keys));
         Assert.All(swarm.Stack.Services.Values.SelectMany(s => s.Secrets.Values), secret => Assert.Contains(secret, swarm.Stack.DeclaredSecrets));
         Assert.Contains(swarm.Stack.Services.Values, s => s.Image.StartsWith("hashicorp/consul:", StringComparison.Ordinal) && s.Name == "consul");
-        Assert.Contains(swarm.Stack.Services.Values, s => s.Image.StartsWith("postgres:", StringComparison.Ordinal) && s.Name == "postgres");
+        // Where a registry is at hand, the public images do as well: the stack names them by variables.
+        var publicImages = SwarmStack.Load(new Dictionary<string, string> { ["VOTING_REDIS_IMAGE"] = "redis:7.2", ["VOTING_POSTGRES_IMAGE"] = "postgres:15" });
+        Assert.Equal("redis:7.2", publicImages.Services["redis"].Image);
+        Assert.Equal("postgres:15", publicImages.Services["postgres"].Image);
     }
 
     [Fact]
-    public void EachFrontEndHasARedisOfItsOwnOnItsNodeAndAnnouncesItsServiceAddress()
+    public void AFrontEndAndItsRedisRunOnEveryFrontEndNodeAndTheWebFindsItsNodesOwnRedis()
     {
-        var frontends = Ours("web").ToArray();
-        Assert.True(frontends.Length >= 2, "the stack should run at least two front ends");
+        var web = Ours("web").Single();
+        var redis = Ours("redis").Single();
+        Assert.Equal(("global", "global"), (web.Mode, redis.Mode));
+        Assert.Equal(web.Constraints, redis.Constraints);
+        Assert.Contains(web.Constraints, c => c.StartsWith("node.labels.", StringComparison.Ordinal));
         var port = new Uri(swarm.Images["web"]["Urls"].Replace("+", "localhost", StringComparison.Ordinal)).Port;
-        foreach (var frontend in frontends)
+
+        // On each front-end node: the front end named after the node, writing to the Redis task of the same node.
+        var frontendNodes = swarm.TasksOf(web).Select(t => t.Node.Hostname).ToArray();
+        Assert.True(frontendNodes.Length >= 2, "the simulated cluster has two front-end nodes");
+        Assert.Equal(frontendNodes, swarm.TasksOf(redis).Select(t => t.Node.Hostname));
+        foreach (var task in swarm.TasksOf(web))
         {
-            Assert.Equal(frontend.Name, frontend.Environment["Frontend__Id"]);
-            Assert.Equal($"http://{frontend.Name}:{port}/", frontend.Environment["Frontend__AdvertisedUrl"]);
-            var redis = swarm.Stack.Services[frontend.Environment["Frontend__Redis"].Split(':')[0]];
-            Assert.StartsWith("redis:", redis.Image, StringComparison.Ordinal);
-            Assert.Equal(frontend.Constraints, redis.Constraints);
-            Assert.Contains(redis.Constraints, c => c.StartsWith("node.labels.", StringComparison.Ordinal));
-            Assert.Equal(1, frontend.Replicas);
+            var sameNode = swarm.TasksOf(redis).Single(r => r.Node == task.Node);
+            Assert.Equal(task.Node.Hostname, task.Fill(web.Environment["Frontend__Id"]));
+            Assert.Equal($"{sameNode.Hostname}:6379", task.Fill(web.Environment["Frontend__Redis"]));
+            Assert.Equal($"http://{task.Hostname}:{port}/", task.Fill(web.Environment["Frontend__AdvertisedUrl"]));
         }
 
-        Assert.Equal(frontends.Length, frontends.Select(f => f.Environment["Frontend__Redis"]).Distinct().Count());
+        Assert.Equal(frontendNodes.Length, swarm.TasksOf(redis).Select(t => t.Hostname).Distinct().Count());
+    }
 
-        // The balancer's configured front ends, if any, are front ends of the stack at the addresses they announce.
-        foreach (var (key, address) in Ours("balancer").Single().Environment.Where(e => e.Key.StartsWith("Balancer__Frontends__", StringComparison.Ordinal)))
+    [Fact]
+    public void ServicesAreReachedAtTheirTasksAddressesAndPublishOnTheirNodes()
+    {
+        // No virtual IPs and no routing mesh (DOCKER.md: neither works without IPVS; both are also fine in production).
+        Assert.All(swarm.Stack.Services.Values, service =>
         {
-            var id = key["Balancer__Frontends__".Length..];
-            Assert.Equal(swarm.Stack.Services[id].Environment["Frontend__AdvertisedUrl"], address);
-        }
+            Assert.Equal("dnsrr", service.EndpointMode);
+            Assert.All(service.Ports, p => Assert.Equal("host", p.Mode));
+        });
+        Assert.Contains(Ours("balancer").Single().Ports, p => p.Target == 8080 && p.Published == 80);
+
+        // The overlay is encrypted unless VOTING_OVERLAY=plain picks its unencrypted twin, with the same subnet.
+        Assert.All(swarm.Stack.Services.Values, s => Assert.Equal(["encrypted"], s.Networks));
+        var plain = SwarmStack.Load(new Dictionary<string, string> { ["VOTING_OVERLAY"] = "plain" });
+        Assert.All(plain.Services.Values, s => Assert.Equal(["plain"], s.Networks));
+        Assert.Equal(swarm.Stack.Subnets["encrypted"], plain.Subnets["plain"]);
     }
 
     [Fact]
     public void EveryProcessOfTheClusterAdvertisesItsAddressOnTheStacksNetworkAndFindsConsul()
     {
-        Assert.All(swarm.Stack.Services.Values.Where(s => s.Target is not null), service =>
+        Assert.All(swarm.Stack.Services.Values.Where(s => s.IsApplication), service =>
         {
             Assert.Equal("Consul", service.Environment["Clustering__Provider"]);
-            Assert.Equal(swarm.Stack.Subnet, service.Environment["Clustering__AdvertisedAddress"]);
+            Assert.Equal(swarm.Stack.Subnets[service.Networks.Single()], service.Environment["Clustering__AdvertisedAddress"]);
             Assert.Equal("http://consul:8500", service.Environment["Clustering__Consul__Address"]);
         });
+        var adoNet = SwarmStack.Load(new Dictionary<string, string> { ["VOTING_CLUSTERING"] = "AdoNet" });
+        Assert.All(adoNet.Services.Values.Where(s => s.IsApplication), s => Assert.Equal("AdoNet", s.Environment["Clustering__Provider"]));
     }
 
     [Fact]
     public async Task TheStacksSilosFormOneClusterWhoseMembershipIsInConsul()
     {
-        var silos = Ours("web").Concat(Ours("silo")).Sum(s => s.Replicas);
+        var silos = Ours("web").Concat(Ours("silo")).Sum(s => swarm.TasksOf(s).Count);
         Assert.Equal(silos, swarm.Consul.Store.Snapshot().Keys.Count(k => k.StartsWith("orleans/voting/members/", StringComparison.Ordinal)));
 
         // The registry, a grain on a worker silo, heard from every front end, each over its web silo.
         var worker = swarm.Tasks[Ours("silo").First().Name][0];
-        var expected = Ours("web").Select(f => f.Name).Order().ToArray();
+        var expected = swarm.TasksOf(Ours("web").Single()).Select(t => t.Node.Hostname).Order().ToArray();
         string[] registered = [];
         await Poll.UntilAsync(
             async () =>
@@ -90,10 +111,10 @@ public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
     }
 
     [Fact]
-    public async Task VotesThroughEveryBalancerReplicaAreCountedByTheLatestVotePerVoter()
+    public async Task VotesThroughEveryBalancerAreCountedByTheLatestVotePerVoter()
     {
         var balancers = swarm.Tasks[Ours("balancer").Single().Name].Select(b => b.BaseAddress).ToArray();
-        Assert.True(balancers.Length >= 2, "the stack runs the balancer replicated");
+        Assert.True(balancers.Length >= 2, "the simulated cluster has two balancer nodes");
         var latest = new Dictionary<Guid, string>();
         for (var voter = 0; voter < 30; voter++)
         {

@@ -1,6 +1,9 @@
 using System.CommandLine;
+using System.Diagnostics;
+using Voting.Cli.Installing;
 using Voting.Cli.Local;
 using Voting.Cli.Swarm;
+using Voting.Local;
 
 namespace Voting.Cli.Commands;
 
@@ -58,7 +61,73 @@ internal static class SwarmCommand
             return 0;
         });
 
-        return new Command("swarm", "the tutorial's cluster as real Swarm nodes on this machine (deploy/swarm/README.md)") { up, down, status, add, build };
+        var faults = new Option<string[]>("--fault")
+        {
+            Description = "only this failure (repeatable): " + string.Join(", ", SwarmFault.Names) + "; all of them, in that order, when left out",
+        };
+        faults.AcceptOnlyFromAmong([.. SwarmFault.Names]);
+        var chaos = new Command("chaos",
+            "the tutorial's troubleshooting list on the Swarm: the load tool votes through the balancer while each failure is caused, held " +
+            $"{SwarmChaos.Hold.TotalSeconds:F0} s and ended, a vote is taken during each; then the audit of every acknowledged vote. Other options are the load tool's")
+        {
+            faults,
+        };
+        chaos.TreatUnmatchedTokensAsErrors = false;
+        chaos.SetAction(async (parse, _) =>
+        {
+            var parsed = LoadGen.LoadArguments.Parse([.. SwarmChaos.LoadDefaults, .. parse.UnmatchedTokens]);
+            if (parsed.Options is not { } load)
+            {
+                await Console.Error.WriteLineAsync("voting: " + (parsed.Error ?? "the load tool's options (see tools/LoadGen/README.md)"));
+                return VotingCommandLine.Misused;
+            }
+
+            var chosen = parse.GetValue(faults) is { Length: > 0 } names ? SwarmFault.All.Where(f => names.Contains(f.Name)).ToArray() : SwarmFault.All;
+            return await new SwarmChaos(Open(), Console.Out).RunAsync(chosen, load);
+        });
+
+        var bench = new Command("bench",
+            "votes/s through the Swarm's published balancer port, the drain rate and the results API's latency, beside the same of ./voting up's " +
+            "processes on this machine in the same run (bench/swarm.sh; it starts ./voting up's system if none runs, and stops it after)");
+        bench.SetAction((_, _) => BenchAsync());
+
+        return new Command("swarm", "the tutorial's cluster as real Swarm nodes on this machine (deploy/swarm/README.md)") { up, down, status, add, build, chaos, bench };
+    }
+
+    private static async Task<int> BenchAsync()
+    {
+        var endpoints = await Open().EndpointsAsync();
+        await DebianPackages.EnsureAsync(Console.Out, Requirement.Wrk, Requirement.Jq, Requirement.Curl);
+        var local = new LocalSystem(LocalSettings.FromEnvironment(), Console.Out);
+        var started = !local.IsRunning("balancer");
+        if (started)
+        {
+            Console.Out.WriteLine("Starting ./voting up's system beside the Swarm...");
+            await DebianPackages.EnsureAsync(Console.Out, Requirement.Servers);
+            await UpCommand.StartAsync(local, CancellationToken.None);
+        }
+
+        try
+        {
+            var info = new ProcessStartInfo(Path.Combine(Repository.Root, "bench", "swarm.sh")) { UseShellExecute = false };
+            static string Base(Uri url) => url.GetLeftPart(UriPartial.Authority);
+            info.Environment["SWARM_VOTE"] = Base(endpoints.Vote);
+            info.Environment["SWARM_RESULTS"] = Base(endpoints.Results);
+            info.Environment["SWARM_WORKER"] = Base(endpoints.Dashboard ?? throw new CliException("no worker of the Swarm publishes its port: ./voting swarm status"));
+            info.Environment["LOCAL_VOTE"] = Base(local.Find("balancer")!.Url);
+            info.Environment["LOCAL_RESULTS"] = Base(local.Find("results")!.Url);
+            info.Environment["LOCAL_WORKER"] = Base(local.Find("worker01")!.Url);
+            using var script = Process.Start(info) ?? throw new CliException("bench/swarm.sh did not start");
+            await script.WaitForExitAsync();
+            return script.ExitCode;
+        }
+        finally
+        {
+            if (started)
+            {
+                await DownCommand.DownAsync(local, Console.Out);
+            }
+        }
     }
 
     private static SwarmSystem Open() => new(LocalSettings.FromEnvironment().Data, Console.Out);

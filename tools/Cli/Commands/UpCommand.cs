@@ -80,7 +80,8 @@ internal static class UpCommand
         return 0;
     }
 
-    private static async Task StartAsync(LocalSystem system, CancellationToken cancellationToken)
+    /// <summary>Starts every process of the system, in order, and waits until each answers ready.</summary>
+    public static async Task StartAsync(LocalSystem system, CancellationToken cancellationToken)
     {
         var settings = system.Settings;
         var output = Console.Out;

@@ -100,7 +100,7 @@ internal sealed class SwarmSystem
         await SwarmNodes.JoinAsync([node]);
         await CopyImagesAsync(node, tag);
         await SwarmNodes.LabelAsync(node, node.Label!);
-        await WaitUntilReadyAsync((await NodesAsync()).Where(n => n.IsFrontend).Select(n => n.Name));
+        await WaitUntilReadyAsync(await FrontendNamesAsync());
         return node;
     }
 
@@ -252,6 +252,9 @@ internal sealed class SwarmSystem
 
         throw new CliException($"the stack did not answer ready within {ReadyTimeout.TotalMinutes:F0} minutes ({last}); ./voting swarm status shows its tasks");
     }
+
+    /// <summary>The front-end nodes that exist now.</summary>
+    public static async Task<IReadOnlyList<string>> FrontendNamesAsync() => [.. (await NodesAsync()).Where(n => n.IsFrontend).Select(n => n.Name)];
 
     // --- parts -----------------------------------------------------------------------------------------------
 

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The Swarm beside one machine's processes: the same figures for the stack on the Docker-in-Docker Swarm of
+# ./voting swarm up and for the processes of ./voting up, in alternating rounds so that both see the same machine.
+# Run by ./voting swarm bench, which passes the addresses of both (and starts ./voting up's system if none runs):
+#
+#   SWARM_VOTE, SWARM_RESULTS, SWARM_WORKER   the Swarm's balancer, results app and a worker (its /api/drainers)
+#   LOCAL_VOTE, LOCAL_RESULTS, LOCAL_WORKER   the same of ./voting up
+#   BENCH_CONNECTIONS (64)  wrk connections for the vote rounds
+#   BENCH_SECONDS (15)      length of each round
+#   BENCH_ROUNDS (2)        rounds per system
+#
+# Per round and system: votes/s through the balancer (wrk posting JSON votes, one voter), the drain rate (stream
+# entries the drainers read from the start of that burst until nothing waits, over that time) and the results API's
+# latency (GET /api/results, 4 connections).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CONNECTIONS="${BENCH_CONNECTIONS:-64}"
+SECONDS_PER_ROUND="${BENCH_SECONDS:-15}"
+ROUNDS="${BENCH_ROUNDS:-2}"
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+
+die() { printf 'bench swarm: %s\n' "$*" >&2; exit 1; }
+for v in SWARM_VOTE SWARM_RESULTS SWARM_WORKER LOCAL_VOTE LOCAL_RESULTS LOCAL_WORKER; do
+  [ -n "${!v:-}" ] || die "$v is not set (./voting swarm bench sets it)"
+done
+
+# entries WORKER: entries read and still waiting, summed over the drainers the worker lists ("read waiting").
+entries() { curl -fsS --max-time 10 "$1/api/drainers" | jq -r '[([.[] | .entriesRead] | add // 0), ([.[] | .backlog + .pending] | add // 0)] | @tsv'; }
+
+# drain NAME WORKER READ_BEFORE T0_MS: waits until nothing waits; prints the drain rate since T0.
+drain() {
+  local read waiting now deadline=$(( $(date +%s) + 600 ))
+  while :; do
+    read -r read waiting <<<"$(entries "$2")"
+    [ "$waiting" -eq 0 ] && break
+    [ "$(date +%s)" -lt "$deadline" ] || die "$1: the drainers did not catch up in 10 minutes"
+    sleep 0.2
+  done
+  now=$(date +%s%3N)
+  printf '%-10s drain %9.0f entries/s   (%d entries in %.1f s)\n' "$1" \
+    "$(awk -v n=$(( read - $3 )) -v ms=$(( now - $4 )) 'BEGIN { print n * 1000 / ms }')" $(( read - $3 )) "$(awk -v ms=$(( now - $4 )) 'BEGIN { print ms / 1000 }')"
+}
+
+# results NAME URL: GET /api/results with 4 connections.
+results() {
+  local out
+  out=$(wrk -t1 -c4 -d"$SECONDS_PER_ROUND"s --latency "$2/api/results")
+  printf '%-10s results %7.0f req/s   p50 %8s   p99 %8s\n' "$1" "$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")" \
+    "$(awk '$1 == "50%" { print $2 }' <<<"$out")" "$(awk '$1 == "99%" { print $2 }' <<<"$out")"
+}
+
+# measure NAME VOTE RESULTS WORKER: one round of all three on one system.
+measure() {
+  local before t0
+  read -r before _ <<<"$(entries "$4")"
+  t0=$(date +%s%3N)
+  VOTER_COOKIE=$(voter_cookie "$2") round "$1" "$2" "$CONNECTIONS" "$SECONDS_PER_ROUND"
+  drain "$1" "$4" "$before" "$t0"
+  results "$1" "$3"
+}
+
+echo "Warming up (10 s each)..."
+VOTER_COOKIE=$(voter_cookie "$SWARM_VOTE") round warm-up "$SWARM_VOTE" "$CONNECTIONS" 10 >/dev/null
+VOTER_COOKIE=$(voter_cookie "$LOCAL_VOTE") round warm-up "$LOCAL_VOTE" "$CONNECTIONS" 10 >/dev/null
+echo "Votes through the balancer (wrk -t1 -c$CONNECTIONS -d${SECONDS_PER_ROUND}s, POST /api/votes), the drain, the results API:"
+for r in $(seq "$ROUNDS"); do
+  measure swarm "$SWARM_VOTE" "$SWARM_RESULTS" "$SWARM_WORKER"
+  measure local "$LOCAL_VOTE" "$LOCAL_RESULTS" "$LOCAL_WORKER"
+done

@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Xunit.Abstractions;
+
+namespace Voting.EndToEnd.Tests.Swarm;
+
+/// <summary>
+/// <c>./voting swarm up</c>: the tutorial's nodes as Docker-in-Docker containers, one real Swarm, the stack deployed
+/// with the images built here. Shared by the tests of <see cref="SwarmTests"/>; <c>./voting swarm down</c> at the end.
+/// </summary>
+public sealed partial class SwarmFixture : IAsyncLifetime
+{
+    public VotingCommand Voting { get; } = VotingCommand.ForNewSystem(frontends: 2);
+
+    public CommandResult Up { get; private set; } = null!;
+
+    public Uri Vote { get; private set; } = null!;
+
+    public Uri Results { get; private set; } = null!;
+
+    public Uri Dashboard { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        var existing = await Voting.RunAsync(["swarm", "status"], TimeSpan.FromMinutes(2));
+        if (existing.Output.Contains("Nodes:", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException("A Swarm of ./voting swarm runs on this machine already; these tests make their own: ./voting swarm down first.");
+        }
+
+        Up = await Voting.RunAsync(["swarm", "up"], TimeSpan.FromMinutes(25));
+        if (Up.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"./voting swarm up failed: {Up}");
+        }
+
+        Vote = new Uri(Line("Vote:"));
+        Results = new Uri(Line("Results:"));
+        Dashboard = new Uri(Line("Dashboard:"));
+    }
+
+    public async Task DisposeAsync()
+    {
+        var down = await Voting.RunAsync(["swarm", "down"], TimeSpan.FromMinutes(5));
+        if (down.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"./voting swarm down failed: {down}");
+        }
+    }
+
+    private string Line(string label) =>
+        Address().Matches(Up.Output).FirstOrDefault(m => m.Groups["label"].Value == label)?.Groups["url"].Value
+        ?? throw new InvalidOperationException($"./voting swarm up printed no '{label}' line:\n{Up}");
+
+    [GeneratedRegex(@"(?m)^  (?<label>\w+:) +(?<url>http://\S+)")]
+    private static partial Regex Address();
+}
+
+[CollectionDefinition(Name)]
+public sealed class SwarmCollection : ICollectionFixture<SwarmFixture>
+{
+    public const string Name = "swarm";
+}
+
+/// <summary>
+/// The tutorial's deployment on a real multi-node Swarm, driven through the command line a user runs: it answers at
+/// the printed addresses, grows by a front-end node with one command, and every failure of the tutorial's
+/// troubleshooting list — each caused while the load tool votes through the balancer — ends with every acknowledged
+/// vote counted exactly once (the load tool's audit) and votes taken while it lasted.
+/// </summary>
+[Collection(SwarmCollection.Name)]
+[Trait("Category", "Swarm")]
+public sealed class SwarmTests(SwarmFixture swarm, ITestOutputHelper output)
+{
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    [Fact]
+    public async Task TheStackAnswersAtThePrintedAddressesAndStatusShowsEveryNodeReady()
+    {
+        Assert.Contains("AdoNet clustering", swarm.Up.Output, StringComparison.Ordinal);
+        foreach (var url in new[] { swarm.Vote, swarm.Results, swarm.Dashboard })
+        {
+            using var response = await _http.GetAsync(new Uri(url, "/health/ready"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var status = await swarm.Voting.RunAsync(["swarm", "status"], TimeSpan.FromMinutes(2));
+        output.WriteLine(status.ToString());
+        Assert.Equal(0, status.ExitCode);
+        foreach (var node in new[] { "manager", "interlock", "frontend01", "frontend02", "worker01", "store" })
+        {
+            Assert.Matches($@"(?m)^  {node} +Ready +Active", status.Output);
+        }
+
+        Assert.Equal(3, Regex.Count(status.Output, "ready: 200"));
+        Assert.Contains("routes to: frontend01, frontend02", status.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AFrontEndNodeAddedWithOneCommandGetsItsPairAndTraffic()
+    {
+        var added = await swarm.Voting.RunAsync(["swarm", "add", "frontend"], TimeSpan.FromMinutes(10));
+        output.WriteLine(added.ToString());
+        Assert.True(added.ExitCode == 0, added.ToString());
+        var node = Regex.Match(added.Output, @"(?m)^(?<node>frontend\d\d) joined the Swarm").Groups["node"].Value;
+        Assert.NotEqual("", node);
+
+        // Its web front end and Redis run there without a change to the stack: votes through the balancer reach it.
+        var reached = false;
+        for (var attempt = 0; attempt < 60 && !reached; attempt++)
+        {
+            using var voter = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = swarm.Vote, Timeout = TimeSpan.FromSeconds(10) };
+            (await voter.GetAsync("/")).EnsureSuccessStatusCode();
+            using var response = await voter.PostAsJsonAsync("/api/votes", new { option = "b" });
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            reached = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("frontendId").GetString() == node;
+        }
+
+        Assert.True(reached, $"no vote through the balancer reached {node}");
+    }
+
+    [Theory]
+    [InlineData("web-container")]
+    [InlineData("redis-container")]
+    [InlineData("worker")]
+    [InlineData("postgres")]
+    [InlineData("results")]
+    [InlineData("manager")]
+    [InlineData("frontend-node")]
+    [InlineData("partition")]
+    public async Task EveryAcknowledgedVoteIsCountedOnceThroughTheFailure(string fault)
+    {
+        var chaos = await swarm.Voting.RunAsync(["swarm", "chaos", "--fault", fault, "--rate", "60"], TimeSpan.FromMinutes(12));
+        output.WriteLine(chaos.ToString());
+        Assert.True(chaos.ExitCode == 0, chaos.ToString());
+        Assert.Contains("a vote through the balancer was taken during the fault", chaos.Output, StringComparison.Ordinal);
+        Assert.Contains("AUDIT PASSED", chaos.Output, StringComparison.Ordinal);
+    }
+}
