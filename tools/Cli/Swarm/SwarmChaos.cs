@@ -29,9 +29,15 @@ internal sealed class SwarmChaos(SwarmSystem swarm, TextWriter output)
         var failures = new List<string>();
         try
         {
-            await Task.Delay(TimeSpan.FromSeconds(15));
+            await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(15)));
             foreach (var fault in faults)
             {
+                if (run.IsCompleted)
+                {
+                    // The load could not start, or stopped: no fault without votes to watch.
+                    break;
+                }
+
                 Step(log, $"fault {fault.Name}: {fault.Description}");
                 await fault.Inject();
                 await Task.Delay(Hold / 2);

@@ -48,7 +48,10 @@ internal sealed class SwarmImages(string directory, TextWriter output)
                 "-r", "linux-x64", "--self-contained", "-nologo", "-v", "quiet", "-o", Path.Combine(context, "apps", folder)]);
         }
 
-        CopyDirectory(Path.Combine(Repository.Root, "deploy", "swarm", "postgres"), Path.Combine(context, "postgres"));
+        foreach (var entrypoint in (string[])["redis", "postgres"])
+        {
+            CopyDirectory(Path.Combine(Repository.Root, "deploy", "swarm", entrypoint), Path.Combine(context, entrypoint));
+        }
         var ids = new StringBuilder();
         foreach (var target in Targets)
         {

@@ -372,7 +372,8 @@ internal sealed class SwarmSystem
         {
             using var document = JsonDocument.Parse(await Http.GetStringAsync(new Uri(vote, "balancer/frontends")));
             return [.. document.RootElement.GetProperty("frontends").EnumerateArray()
-                .Where(f => f.GetProperty("available").GetBoolean())
+                // Available, and found ready by the balancer's own check (not merely not checked yet).
+                .Where(f => f.GetProperty("available").GetBoolean() && f.GetProperty("active").GetString() == "Healthy")
                 .Select(f => f.GetProperty("id").GetString()!)
                 .Order(StringComparer.Ordinal)];
         }

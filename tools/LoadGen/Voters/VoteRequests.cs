@@ -38,30 +38,47 @@ internal sealed class VoteRequests
     /// <summary>The option keys in UTF-8, to check receipts without decoding them.</summary>
     public byte[][] KeyBytes { get; }
 
-    /// <summary>Asks the front ends, in turn, for the ballot's options.</summary>
+    /// <summary>How long the options are asked for before the run gives up: a system still settling (a front end
+    /// restarting, the balancer not yet routing to it) answers within it.</summary>
+    public static readonly TimeSpan FetchPatience = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Asks the front ends, in turn, for the ballot's options, round after round while they refuse or cannot be reached,
+    /// for at most <see cref="FetchPatience"/>.
+    /// </summary>
     public static async Task<VoteRequests> FetchAsync(HttpClient http, IReadOnlyList<Uri> frontends, CancellationToken cancellationToken)
     {
-        var failures = new List<string>();
-        foreach (var frontend in frontends)
+        var deadline = DateTime.UtcNow + FetchPatience;
+        while (true)
         {
-            try
+            var failures = new List<string>();
+            foreach (var frontend in frontends)
             {
-                var options = await http.GetFromJsonAsync(new Uri(LoadOptions.Directory(frontend), "api/options"), OptionsJsonContext.Default.BallotOptionArray, cancellationToken);
-                if (options is { Length: > 0 and <= 32 } && options.All(o => o.Key is { Length: > 0 }))
+                try
                 {
-                    return new VoteRequests(options);
+                    var options = await http.GetFromJsonAsync(new Uri(LoadOptions.Directory(frontend), "api/options"), OptionsJsonContext.Default.BallotOptionArray, cancellationToken);
+                    if (options is { Length: > 0 and <= 32 } && options.All(o => o.Key is { Length: > 0 }))
+                    {
+                        return new VoteRequests(options);
+                    }
+
+                    // A front end that answers with no usable ballot will not answer differently a second later.
+                    throw new LoadRunException($"The ballot's options from {frontend} (GET /api/options) are not usable: none, more than 32, or one without a key.");
                 }
-
-                failures.Add($"{frontend}: no usable options in the answer");
+                catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException or TaskCanceledException
+                    && !cancellationToken.IsCancellationRequested)
+                {
+                    failures.Add($"{frontend}: {e.Message}");
+                }
             }
-            catch (Exception e) when (e is HttpRequestException or System.Text.Json.JsonException or TaskCanceledException
-                && !cancellationToken.IsCancellationRequested)
+
+            if (DateTime.UtcNow >= deadline)
             {
-                failures.Add($"{frontend}: {e.Message}");
+                throw new LoadRunException($"The ballot's options could not be read from any front end within {FetchPatience.TotalSeconds:F0} s (GET /api/options): " + string.Join("; ", failures));
             }
-        }
 
-        throw new LoadRunException("The ballot's options could not be read from any front end (GET /api/options): " + string.Join("; ", failures));
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        }
     }
 }
 
