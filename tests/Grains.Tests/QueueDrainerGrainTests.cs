@@ -244,6 +244,33 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
     }
 
     [Fact]
+    public async Task TrimmingKeepsAnEntryAnotherConsumerStillHoldsWhileLaterOnesAreCommitted()
+    {
+        var frontend = NewFrontend();
+        await RegisterAsync(frontend);
+        await WaitUntilDrainedAsync(frontend, await frontend.AddAsync(TestVotes.Cast(Guid.NewGuid(), "a", 1)));
+
+        // Another consumer (a duplicate drainer, mid-commit) holds one entry; the drainer commits a thousand after it
+        // and trims after each batch. Trimmed below the group's last delivered entry alone, the stream would lose the
+        // held entry's node before it is committed.
+        var held = await AddVoteInFlightAsync(frontend);
+        var later = Enumerable.Range(10, 1000).Select(i => TestVotes.Cast(Guid.NewGuid(), "b", i)).ToArray();
+        await WaitUntilDrainedExceptHeldAsync(frontend, await frontend.AddAsync(later));
+        await WaitForVotesAsync(later.ToDictionary(v => v.VoterId));
+
+        Assert.Single(await frontend.Redis.StreamRangeAsync(frontend.StreamKey, held, held));
+    }
+
+    private static async Task WaitUntilDrainedExceptHeldAsync(FakeFrontend frontend, RedisValue lastEntryId)
+    {
+        await Poll.UntilAsync(
+            async () => (await frontend.Redis.StreamGroupInfoAsync(frontend.StreamKey)) is [var group] && group.LastDeliveredId == lastEntryId
+                && (await frontend.Redis.StreamPendingAsync(frontend.StreamKey, VoteStreamEntry.ConsumerGroup)).PendingMessageCount == 1,
+            Timeout,
+            $"entry {lastEntryId} was not drained");
+    }
+
+    [Fact]
     public async Task TheRegistryKeepsEveryRegisteredFrontEnd()
     {
         var frontend = NewFrontend();
@@ -351,11 +378,11 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
     /// A vote added and read by another consumer in one step (a batch some drainer is committing), so the drainer
     /// cannot have drained it: it stays pending until that consumer is presumed dead (30 s).
     /// </summary>
-    private static async Task AddVoteInFlightAsync(FakeFrontend frontend)
+    private static async Task<RedisValue> AddVoteInFlightAsync(FakeFrontend frontend)
     {
         var inFlight = TestVotes.Cast(Guid.NewGuid(), "b", 2);
         var fields = VoteStreamEntry.Encode(inFlight, frontend.Id).SelectMany(f => new[] { f.Name, f.Value }).ToArray();
-        await frontend.Redis.ScriptEvaluateAsync(
+        return (RedisValue)await frontend.Redis.ScriptEvaluateAsync(
             """
             local id = redis.call('XADD', KEYS[1], '*', unpack(ARGV))
             redis.call('XREADGROUP', 'GROUP', 'drainers', 'another-drainer', 'COUNT', 1, 'STREAMS', KEYS[1], '>')

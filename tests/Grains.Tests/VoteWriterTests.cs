@@ -64,6 +64,30 @@ public sealed class VoteWriterTests(WorkerClusterFixture fixture) : IAsyncLifeti
     }
 
     [Fact]
+    public async Task WithinOneMillisecondTheLaterVoteIdWinsWhicheverIsWrittenFirst()
+    {
+        // Two votes of one voter stamped the same millisecond: the vote id, time-ordered, breaks the tie.
+        var at = new DateTime(2026, 2, 8, 23, 0, 0, DateTimeKind.Utc);
+        var voter = Guid.NewGuid();
+        var earlier = new Vote(voter, Guid.CreateVersion7(at), at, "a");
+        var later = new Vote(voter, Guid.CreateVersion7(at), at, "b");
+        if (later.VoteId.CompareTo(earlier.VoteId) < 0)
+        {
+            (earlier, later) = (later with { Option = "a" }, earlier with { Option = "b" });
+        }
+
+        Assert.Equal(1, await _writer.WriteAsync("fe", [earlier], CancellationToken.None));
+        Assert.Equal(1, await _writer.WriteAsync("fe", [later], CancellationToken.None));
+        Assert.Equal(0, await _writer.WriteAsync("fe", [earlier], CancellationToken.None));
+        Assert.Equal(later.VoteId, (await _database.ReadVotesAsync([voter]))[voter].VoteId);
+
+        var other = Guid.NewGuid();
+        await _writer.WriteAsync("fe", [later with { VoterId = other }, earlier with { VoterId = other }], CancellationToken.None);
+        Assert.Equal(later.VoteId, (await _database.ReadVotesAsync([other]))[other].VoteId);
+        Assert.Equal(new Dictionary<string, long> { ["b"] = 2 }, await _database.ReadTalliesAsync());
+    }
+
+    [Fact]
     public async Task ReplayingABatchChangesNothing()
     {
         var batch = Enumerable.Range(0, 50).Select(i => TestVotes.Cast(Guid.NewGuid(), i % 2 == 0 ? "a" : "b", i)).ToArray();

@@ -7,7 +7,11 @@ namespace Voting.Grains;
 [Alias("Voting.IFrontendRegistryGrain")]
 public interface IFrontendRegistryGrain : IGrainWithIntegerKey
 {
-    /// <summary>Adds or updates a front end and makes sure its drainer runs.</summary>
+    /// <summary>
+    /// Adds or updates a front end and makes sure its drainer runs. Throws <see cref="FrontendRegistrationRefusedException"/>
+    /// for a front end that claims another Redis endpoint or stream than the one it is registered with (retire it
+    /// first), or the stream another front end is registered with.
+    /// </summary>
     [Alias("Register")]
     Task RegisterAsync(FrontendInfo frontend);
 
@@ -76,3 +80,25 @@ public sealed record FrontendInfo(
     [property: Id(1)] string RedisEndpoint,
     [property: Id(2)] string StreamKey,
     [property: Id(3)] string? HttpEndpoint = null);
+
+/// <summary>
+/// The registry refused a registration that would leave votes undrained: a front end that claims another Redis
+/// endpoint or stream than the one it is registered with, or the stream another front end has.
+/// </summary>
+[GenerateSerializer, Alias("Voting.FrontendRegistrationRefusedException")]
+public sealed class FrontendRegistrationRefusedException : Exception
+{
+    public FrontendRegistrationRefusedException()
+    {
+    }
+
+    public FrontendRegistrationRefusedException(string message)
+        : base(message)
+    {
+    }
+
+    public FrontendRegistrationRefusedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -33,29 +33,29 @@ internal sealed class ConsumerGroup(IDatabase database, string stream, string co
 
     /// <summary>
     /// Takes over the entries pending in the group for at least <paramref name="minIdle"/>, <paramref name="count"/> at a
-    /// time; the next ones are claimed once the caller is done with these.
+    /// time; the next ones are claimed once the caller is done with these. Each step also names the pending entries
+    /// that no longer exist in the stream (<c>XAUTOCLAIM</c> reports them): the caller must account for them and
+    /// <see cref="ReleaseDeletedAsync"/> them, since they can never be drained.
     /// </summary>
-    public async IAsyncEnumerable<StreamEntry[]> ClaimAsync(TimeSpan minIdle, int count, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<ClaimedEntries> ClaimAsync(TimeSpan minIdle, int count, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         RedisValue cursor = "0-0";
         do
         {
             var claimed = await database.StreamAutoClaimAsync(stream, VoteStreamEntry.ConsumerGroup, consumer, (long)minIdle.TotalMilliseconds, cursor, count);
-            if (claimed.DeletedIds.Length > 0)
+            if (claimed.ClaimedEntries.Length > 0 || claimed.DeletedIds.Length > 0)
             {
-                // Pending entries that no longer exist in the stream cannot be drained; release them.
-                await database.StreamAcknowledgeAsync(stream, VoteStreamEntry.ConsumerGroup, claimed.DeletedIds);
-            }
-
-            if (claimed.ClaimedEntries.Length > 0)
-            {
-                yield return claimed.ClaimedEntries;
+                yield return new ClaimedEntries(claimed.ClaimedEntries, claimed.DeletedIds);
             }
 
             cursor = claimed.NextStartId;
         }
         while (cursor != "0-0" && !cancellationToken.IsCancellationRequested);
     }
+
+    /// <summary>Lets go of pending entries that no longer exist in the stream.</summary>
+    public Task ReleaseDeletedAsync(RedisValue[] entryIds) =>
+        database.StreamAcknowledgeAsync(stream, VoteStreamEntry.ConsumerGroup, entryIds);
 
     /// <summary>Acknowledges committed entries, then trims what every group has acknowledged from the stream.</summary>
     public async Task AcknowledgeAsync(RedisValue[] entryIds)
@@ -74,19 +74,37 @@ internal sealed class ConsumerGroup(IDatabase database, string stream, string co
         await Task.WhenAll(writes);
     }
 
-    /// <summary>Removes the consumers of dead activations once they hold nothing and were idle for <paramref name="minIdle"/>.</summary>
-    public async Task RemoveIdleConsumersAsync(TimeSpan minIdle)
-    {
-        foreach (var other in await database.StreamConsumerInfoAsync(stream, VoteStreamEntry.ConsumerGroup))
-        {
-            if (other.PendingMessageCount == 0
-                && other.IdleTimeInMilliseconds > minIdle.TotalMilliseconds
-                && !string.Equals(other.Name, consumer, StringComparison.Ordinal))
-            {
-                await database.StreamDeleteConsumerAsync(stream, VoteStreamEntry.ConsumerGroup, other.Name);
-            }
-        }
-    }
+    /// <summary>
+    /// Removes the consumers of dead activations once they hold nothing and were idle for <paramref name="minIdle"/>.
+    /// Checking and deleting happen in one script, which Redis runs atomically: a consumer that is alive after all (a
+    /// duplicate activation, as after a partition) cannot read entries between the check and <c>XGROUP
+    /// DELCONSUMER</c>, which would drop them from the group's pending list and so from the drain.
+    /// </summary>
+    /// <returns>How many consumers were removed.</returns>
+    public async Task<long> RemoveIdleConsumersAsync(TimeSpan minIdle) =>
+        (long)await database.ScriptEvaluateAsync(RemoveIdleConsumersScript, [stream],
+            [VoteStreamEntry.ConsumerGroup, (long)minIdle.TotalMilliseconds, consumer]);
+
+    private const string RemoveIdleConsumersScript =
+        """
+        local removed = 0
+        for _, info in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+          local name, pending, idle
+          for i = 1, #info, 2 do
+            if info[i] == 'name' then name = info[i + 1]
+            elseif info[i] == 'pending' then pending = info[i + 1]
+            elseif info[i] == 'idle' then idle = info[i + 1] end
+          end
+          if name ~= ARGV[3] and pending == 0 and idle > tonumber(ARGV[2]) then
+            redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], name)
+            removed = removed + 1
+          end
+        end
+        return removed
+        """;
 
     public Task<StreamBacklog> ReadBacklogAsync() => StreamBacklog.ReadAsync(database, stream);
 }
+
+/// <summary>One step of taking over pending entries: those claimed, and those found deleted from the stream.</summary>
+internal readonly record struct ClaimedEntries(StreamEntry[] Entries, RedisValue[] DeletedIds);

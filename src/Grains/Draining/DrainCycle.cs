@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace Voting.Grains.Draining;
 
@@ -84,12 +85,25 @@ internal sealed class DrainCycle(
             }
 
             _consecutiveFailures = 0;
+            meter.RecordSuccess();
             LastError = null;
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
         {
             _consecutiveFailures++;
             _recoverPending = true;
+            // The group may be what failed: gone with a Redis restarted on an empty volume, a FLUSHALL or an
+            // XGROUP DESTROY (NOGROUP). Making sure it exists costs one command and answers BUSYGROUP otherwise; made
+            // again, it starts from the stream's first entry, so whatever is still in the stream is drained (again,
+            // which changes nothing for what was committed already).
+            _groupReady = false;
+            if (exception is RedisServerException { Message: var message } && message.StartsWith("NOGROUP", StringComparison.Ordinal))
+            {
+                DrainerLog.GroupMissing(logger, frontend.FrontendId, frontend.StreamKey);
+                VotingMetrics.RecordGroupRecreated(frontend.FrontendId);
+            }
+
+            meter.RecordFailure();
             LastError = exception.Message;
             var delay = options.RetryDelay(_consecutiveFailures);
             _retryAt = timeProvider.GetUtcNow() + delay;

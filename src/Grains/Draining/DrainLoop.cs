@@ -51,11 +51,23 @@ internal sealed class DrainLoop(
     /// <summary>Takes over entries pending in the group for at least <paramref name="minIdle"/> and commits them.</summary>
     public async Task TakeOverAsync(ConsumerGroup group, string frontendId, TimeSpan minIdle, CancellationToken cancellationToken)
     {
-        await foreach (var entries in group.ClaimAsync(minIdle, options.BatchSize, cancellationToken))
+        await foreach (var (entries, deleted) in group.ClaimAsync(minIdle, options.BatchSize, cancellationToken))
         {
-            DrainerLog.Claimed(logger, frontendId, entries.Length);
-            var batch = await judge.JudgeAsync(DrainBatch.Decode(entries));
-            await CommitAsync(group, frontendId, batch, cancellationToken);
+            if (deleted.Length > 0)
+            {
+                // Pending entries deleted from the stream by something other than a drainer (XDEL, an XTRIM with a
+                // max length): acknowledged votes that can no longer be counted. Said loudly, counted, let go.
+                DrainerLog.PendingDeleted(logger, frontendId, deleted.Length, string.Join(", ", deleted.Take(20)));
+                VotingMetrics.RecordPendingDeleted(frontendId, deleted.Length);
+                await group.ReleaseDeletedAsync(deleted);
+            }
+
+            if (entries.Length > 0)
+            {
+                DrainerLog.Claimed(logger, frontendId, entries.Length);
+                var batch = await judge.JudgeAsync(DrainBatch.Decode(entries));
+                await CommitAsync(group, frontendId, batch, cancellationToken);
+            }
         }
     }
 

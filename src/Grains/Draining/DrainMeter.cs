@@ -21,6 +21,7 @@ internal sealed class DrainMeter
     private long _batchesCommitted;
     private DateTimeOffset? _firstCommitAt;
     private DateTimeOffset? _lastCommitAt;
+    private DateTimeOffset? _failingSince;
 
     /// <summary>Starts measuring now, the activation's start.</summary>
     public DrainMeter(TimeProvider timeProvider)
@@ -62,7 +63,18 @@ internal sealed class DrainMeter
         _drainRate = now > oldestAt ? (_entriesRead - oldestEntries) / (now - oldestAt).TotalSeconds : 0;
     }
 
-    public DrainerGauges Gauges() => new(_backlog.Waiting, OldestWait(), _drainRate);
+    /// <summary>A tick failed: from now until one succeeds the drain counts as failing, and the backlog as unknown.</summary>
+    public void RecordFailure() => _failingSince ??= _timeProvider.GetUtcNow();
+
+    public void RecordSuccess() => _failingSince = null;
+
+    /// <summary>
+    /// The gauges. While the drain fails the backlog cannot be read: it is reported as unknown (no measurement) rather
+    /// than as its last value, which is usually 0, and the failing time grows, which is what an alert watches.
+    /// </summary>
+    public DrainerGauges Gauges() => _failingSince is { } since
+        ? new(null, null, _drainRate, Math.Max(0, (_timeProvider.GetUtcNow() - since).TotalSeconds))
+        : new(_backlog.Waiting, OldestWait(), _drainRate, 0);
 
     public DrainerStatus Status(string frontendId, string silo, string? lastError) => new(
         frontendId, silo, _entriesRead, _votesWritten, _batchesCommitted, _lastCommitAt, lastError, _activatedAt, _firstCommitAt,

@@ -26,6 +26,12 @@ internal static partial class DrainerLog
     [LoggerMessage(6, LogLevel.Error, "Front end {FrontendId}: {Count} stream entries are not votes; moved to {DeadLetterStream}")]
     public static partial void Malformed(ILogger logger, string frontendId, int count, string deadLetterStream);
 
+    [LoggerMessage(8, LogLevel.Warning, "Front end {FrontendId}: stream {StreamKey} has no consumer group (Redis lost it: restarted empty, flushed, or the group destroyed); creating it again from the stream's first entry")]
+    public static partial void GroupMissing(ILogger logger, string frontendId, string streamKey);
+
+    [LoggerMessage(9, LogLevel.Error, "Front end {FrontendId}: {Count} pending entries no longer exist in the stream (deleted or trimmed by something other than a drainer) and cannot be counted: {EntryIds}")]
+    public static partial void PendingDeleted(ILogger logger, string frontendId, int count, string entryIds);
+
     [LoggerMessage(7, LogLevel.Warning, "Front end {FrontendId} retired: its drainer stopped with {Waiting} votes waiting (-1: unknown; forced: {Forced})")]
     public static partial void Retired(ILogger logger, string frontendId, long waiting, bool forced);
 }

@@ -39,7 +39,24 @@ public sealed partial class FrontendRegistryGrain(
         ArgumentException.ThrowIfNullOrWhiteSpace(frontend.RedisEndpoint);
         ArgumentException.ThrowIfNullOrWhiteSpace(frontend.StreamKey);
 
-        if (!state.State.Frontends.TryGetValue(frontend.FrontendId, out var known) || known != frontend)
+        var known = state.State.Frontends.GetValueOrDefault(frontend.FrontendId);
+        if (known is not null && !SameStream(known, frontend))
+        {
+            // Following the new stream would abandon whatever waits in the old one, past the retirement checks.
+            throw Refused(frontend,
+                $"Front end '{frontend.FrontendId}' is registered with Redis {known.RedisEndpoint}, stream {known.StreamKey}, and cannot move to " +
+                $"Redis {frontend.RedisEndpoint}, stream {frontend.StreamKey}: votes waiting in the old stream would never be counted. " +
+                $"Retire it first (./voting retire {frontend.FrontendId}: refused while votes wait in the old stream), then it registers with the new one.");
+        }
+
+        if (state.State.Frontends.Values.FirstOrDefault(f => f.FrontendId != frontend.FrontendId && SameStream(f, frontend)) is { } owner)
+        {
+            throw Refused(frontend,
+                $"Redis {frontend.RedisEndpoint}, stream {frontend.StreamKey} is front end '{owner.FrontendId}''s: front end '{frontend.FrontendId}' cannot register it too " +
+                "(two drainers would share one stream under two names, and retiring either would abandon the other's votes). Give each front end its own Redis or stream.");
+        }
+
+        if (known != frontend)
         {
             state.State.Frontends[frontend.FrontendId] = frontend;
             await state.WriteStateAsync();
@@ -49,6 +66,15 @@ public sealed partial class FrontendRegistryGrain(
         _lastRegisteredAt[frontend.FrontendId] = timeProvider.GetUtcNow();
 
         await GrainFactory.GetGrain<IQueueDrainerGrain>(frontend.FrontendId).EnsureRunningAsync(frontend);
+    }
+
+    private static bool SameStream(FrontendInfo a, FrontendInfo b) =>
+        string.Equals(a.RedisEndpoint, b.RedisEndpoint, StringComparison.OrdinalIgnoreCase) && string.Equals(a.StreamKey, b.StreamKey, StringComparison.Ordinal);
+
+    private FrontendRegistrationRefusedException Refused(FrontendInfo frontend, string reason)
+    {
+        LogRefused(logger, frontend.FrontendId, reason);
+        return new FrontendRegistrationRefusedException(reason);
     }
 
     public async Task<FrontendRetirement> RetireAsync(string frontendId, bool force)
@@ -112,6 +138,9 @@ public sealed partial class FrontendRegistryGrain(
 
     [LoggerMessage(1, LogLevel.Information, "Front end {FrontendId} registered: Redis {RedisEndpoint}, stream {StreamKey}")]
     private static partial void LogRegistered(ILogger logger, string frontendId, string redisEndpoint, string streamKey);
+
+    [LoggerMessage(4, LogLevel.Error, "Registration of front end {FrontendId} refused: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string frontendId, string reason);
 
     [LoggerMessage(3, LogLevel.Warning, "Front end {FrontendId} retired with {Waiting} votes waiting (-1: unknown)")]
     private static partial void LogRetired(ILogger logger, string frontendId, long waiting);

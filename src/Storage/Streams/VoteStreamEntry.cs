@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using StackExchange.Redis;
 using Voting.Grains;
@@ -28,34 +29,59 @@ public static class VoteStreamEntry
         new(FrontendField, frontendId),
     ];
 
-    /// <summary>Reads a stream entry back; returns false for an entry that is not a well-formed vote.</summary>
+    private static readonly SearchValues<byte> HexDigits = SearchValues.Create("0123456789abcdefABCDEF"u8);
+    private static readonly SearchValues<byte> Digits = SearchValues.Create("0123456789"u8);
+
+    /// <summary>The latest timestamp a vote can carry: the last millisecond .NET's <see cref="DateTime"/> holds.</summary>
+    private static readonly long MaxTimestamp = new DateTimeOffset(DateTime.MaxValue, TimeSpan.Zero).ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// Reads a stream entry back; returns false for an entry that is not a well-formed vote, whatever is wrong with
+    /// it, and never throws. A vote has exactly the fields a front end writes, each once: two 32-digit ids, an option
+    /// key (one letter <c>a</c>–<c>z</c>, as on every ballot), a millisecond timestamp between the Unix epoch and the
+    /// end of year 9999, and the front end's id. Anything else (another program's entry, a truncated or corrupted one)
+    /// could not be written to PostgreSQL as a vote, or could be written only as a wrong one.
+    /// </summary>
     public static bool TryDecode(StreamEntry entry, out Vote vote)
     {
         vote = default;
-        Guid? voteId = null, voterId = null;
-        string? option = null;
-        long? timestamp = null;
-        foreach (var field in entry.Values)
+        if (entry.Values is not { Length: 5 } values)
         {
-            if (field.Name == VoteIdField && Guid.TryParseExact((string?)field.Value, "N", out var id))
+            return false;
+        }
+
+        Guid? voteId = null, voterId = null;
+        string? option = null, frontend = null;
+        long? timestamp = null;
+        foreach (var field in values)
+        {
+            if (field.Name == VoteIdField && voteId is null && TryParseId(field.Value, out var id))
             {
                 voteId = id;
             }
-            else if (field.Name == VoterIdField && Guid.TryParseExact((string?)field.Value, "N", out var voter))
+            else if (field.Name == VoterIdField && voterId is null && TryParseId(field.Value, out var voter))
             {
                 voterId = voter;
             }
-            else if (field.Name == OptionField && !field.Value.IsNullOrEmpty)
+            else if (field.Name == OptionField && option is null && IsOptionKey(field.Value))
             {
                 option = (string?)field.Value;
             }
-            else if (field.Name == TimestampField && long.TryParse((string?)field.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var ms))
+            else if (field.Name == TimestampField && timestamp is null && TryParseTimestamp(field.Value, out var ms))
             {
                 timestamp = ms;
             }
+            else if (field.Name == FrontendField && frontend is null && IsFrontendId(field.Value))
+            {
+                frontend = (string?)field.Value;
+            }
+            else
+            {
+                return false;
+            }
         }
 
-        if (voteId is null || voterId is null || option is null || timestamp is null)
+        if (voteId is null || voterId is null || option is null || timestamp is null || frontend is null)
         {
             return false;
         }
@@ -63,4 +89,40 @@ public static class VoteStreamEntry
         vote = new Vote(voterId.Value, voteId.Value, DateTime.UnixEpoch.AddMilliseconds(timestamp.Value), option);
         return true;
     }
+
+    /// <summary>The id of the front end that accepted the entry's vote, or null when the entry does not name one.</summary>
+    public static string? FrontendOf(StreamEntry entry)
+    {
+        foreach (var field in entry.Values ?? [])
+        {
+            if (field.Name == FrontendField && IsFrontendId(field.Value))
+            {
+                return (string?)field.Value;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool TryParseId(RedisValue value, out Guid id)
+    {
+        id = default;
+        var bytes = ((ReadOnlyMemory<byte>)value).Span;
+        return bytes.Length == 32 && !bytes.ContainsAnyExcept(HexDigits) && Guid.TryParseExact((string?)value, "N", out id);
+    }
+
+    private static bool IsOptionKey(RedisValue value) =>
+        ((ReadOnlyMemory<byte>)value).Span is [var letter] && letter is >= (byte)'a' and <= (byte)'z';
+
+    private static bool TryParseTimestamp(RedisValue value, out long ms)
+    {
+        ms = 0;
+        var bytes = ((ReadOnlyMemory<byte>)value).Span;
+        return bytes.Length is > 0 and <= 15 && !bytes.ContainsAnyExcept(Digits)
+            && long.TryParse(bytes, NumberStyles.None, CultureInfo.InvariantCulture, out ms) && ms <= MaxTimestamp;
+    }
+
+    /// <summary>A front end's id as the front end's settings allow it: 1 to 64 printable ASCII characters.</summary>
+    private static bool IsFrontendId(RedisValue value) =>
+        ((ReadOnlyMemory<byte>)value).Span is { Length: > 0 and <= 64 } bytes && !bytes.ContainsAnyExceptInRange((byte)0x21, (byte)0x7e);
 }

@@ -61,7 +61,10 @@ public static partial class FrontendHostingExtensions
         });
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, VotingJsonContext.Default));
         services.AddProblemDetails();
-        services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: [HealthEndpoints.ReadyTag], timeout: HealthEndpoints.CheckTimeout);
+        services.AddSingleton<RegistrationRefusal>();
+        services.AddHealthChecks()
+            .AddCheck<RedisHealthCheck>("redis", tags: [HealthEndpoints.ReadyTag], timeout: HealthEndpoints.CheckTimeout)
+            .AddCheck<RegistrationHealthCheck>("registration", tags: [HealthEndpoints.ReadyTag]);
 
         builder.UseOrleans(silo =>
         {

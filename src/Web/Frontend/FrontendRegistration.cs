@@ -11,6 +11,7 @@ public sealed partial class FrontendRegistration(
     IGrainFactory grains,
     IOptions<FrontendOptions> options,
     IConfiguration configuration,
+    RegistrationRefusal refusal,
     TimeProvider timeProvider,
     ILogger<FrontendRegistration> logger) : BackgroundService
 {
@@ -36,6 +37,19 @@ public sealed partial class FrontendRegistration(
 
                 registered = true;
                 failures = 0;
+                refusal.Accepted();
+                delay = frontend.RegistrationInterval;
+            }
+            catch (FrontendRegistrationRefusedException exception)
+            {
+                // Not a passing trouble: the front end answers "not ready" (no balancer routes to it) and asks again
+                // at the usual pace, in case an operator retires the registration in the way.
+                if (failures++ % 10 == 0)
+                {
+                    LogRefused(logger, info.FrontendId, exception.Message);
+                }
+
+                refusal.Refused(exception.Message);
                 delay = frontend.RegistrationInterval;
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
@@ -55,6 +69,9 @@ public sealed partial class FrontendRegistration(
 
     [LoggerMessage(1, LogLevel.Information, "Front end {FrontendId} registered with the cluster (at {HttpEndpoint}; Redis {RedisEndpoint}, stream {StreamKey})")]
     private static partial void LogRegistered(ILogger logger, string frontendId, string? httpEndpoint, string redisEndpoint, string streamKey);
+
+    [LoggerMessage(3, LogLevel.Error, "Front end {FrontendId} is refused by the cluster and answers not ready: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string frontendId, string reason);
 
     [LoggerMessage(2, LogLevel.Warning, "Front end {FrontendId} could not register yet (attempt {Attempt}): {Error}; votes are kept in Redis meanwhile")]
     private static partial void LogRegistrationFailed(ILogger logger, string frontendId, int attempt, string error);

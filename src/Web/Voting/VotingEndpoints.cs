@@ -63,6 +63,12 @@ public static partial class VotingEndpoints
         {
             return Html(page.Render(null, VotePageNotice.Rejected, "The form cannot be read: " + e.Message), StatusCodes.Status400BadRequest);
         }
+        catch (IOException)
+        {
+            // A multipart body that ends before its closing boundary ("Unexpected end of Stream").
+            return Html(page.Render(null, VotePageNotice.Rejected, "The form ended before it was complete (a multipart body needs its closing boundary)."),
+                StatusCodes.Status400BadRequest);
+        }
 
         var votes = form["vote"];
         if (votes.Count != 1 || !ballot.TryGet(votes[0], out var option))
@@ -114,6 +120,11 @@ public static partial class VotingEndpoints
         catch (JsonException e)
         {
             return Problem(StatusCodes.Status400BadRequest, "The body is not valid JSON: " + e.Message);
+        }
+        catch (IOException)
+        {
+            // The body ended early or the connection broke while it was read.
+            return Problem(StatusCodes.Status400BadRequest, "The body ended before it was complete.");
         }
 
         if (body?.Option is not { } key)
