@@ -271,6 +271,24 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
     }
 
     [Fact]
+    public async Task EachVoteIsRecordedWithTheFrontEndItEnteredThrough()
+    {
+        // The stream's entries name the front end that accepted each vote; the row says the same, whichever drainer
+        // wrote it (here two ids in one stream, as a renamed front end's older entries would be).
+        var frontend = NewFrontend();
+        var own = TestVotes.Cast(Guid.NewGuid(), "a", 1);
+        var renamed = TestVotes.Cast(Guid.NewGuid(), "b", 2);
+        await frontend.AddAsync(own);
+        await frontend.Redis.StreamAddAsync(frontend.StreamKey, VoteStreamEntry.Encode(renamed, "frontend-before-rename"));
+        await RegisterAsync(frontend);
+
+        await WaitForVotesAsync(new Dictionary<Guid, Vote> { [own.VoterId] = own, [renamed.VoterId] = renamed });
+        var stored = await fixture.Database.ReadVotesAsync([own.VoterId, renamed.VoterId]);
+        Assert.Equal(frontend.Id, stored[own.VoterId].FrontendId);
+        Assert.Equal("frontend-before-rename", stored[renamed.VoterId].FrontendId);
+    }
+
+    [Fact]
     public async Task TheRegistryKeepsEveryRegisteredFrontEnd()
     {
         var frontend = NewFrontend();

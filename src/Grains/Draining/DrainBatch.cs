@@ -6,12 +6,14 @@ namespace Voting.Grains.Draining;
 /// <summary>The entries of one read, decoded, and after judgement the votes that must be written.</summary>
 internal sealed class DrainBatch
 {
-    private DrainBatch(RedisValue[] entryIds, List<Vote> votes, List<StreamEntry> malformed)
+    private DrainBatch(RedisValue[] entryIds, List<Vote> votes, List<string> frontends, List<StreamEntry> malformed)
     {
         EntryIds = entryIds;
         Votes = votes;
+        Frontends = frontends;
         Malformed = malformed;
         ToWrite = votes;
+        ToWriteFrontends = frontends;
     }
 
     /// <summary>Every entry id of the read, to acknowledge once the batch is committed.</summary>
@@ -19,23 +21,31 @@ internal sealed class DrainBatch
 
     public IReadOnlyList<Vote> Votes { get; }
 
+    /// <summary>For each of <see cref="Votes"/>, the front end it entered through (the entry's own <c>fe</c>).</summary>
+    public IReadOnlyList<string> Frontends { get; }
+
     /// <summary>Entries that are not well-formed votes.</summary>
     public IReadOnlyList<StreamEntry> Malformed { get; }
 
     /// <summary>The votes the shards did not drop.</summary>
     public IReadOnlyList<Vote> ToWrite { get; private set; }
 
+    /// <summary>For each of <see cref="ToWrite"/>, the front end it entered through.</summary>
+    public IReadOnlyList<string> ToWriteFrontends { get; private set; }
+
     public static DrainBatch Decode(StreamEntry[] entries)
     {
         var ids = new RedisValue[entries.Length];
         var votes = new List<Vote>(entries.Length);
+        var frontends = new List<string>(entries.Length);
         var malformed = new List<StreamEntry>();
         for (var i = 0; i < entries.Length; i++)
         {
             ids[i] = entries[i].Id;
-            if (VoteStreamEntry.TryDecode(entries[i], out var vote))
+            if (VoteStreamEntry.TryDecode(entries[i], out var vote, out var frontend))
             {
                 votes.Add(vote);
+                frontends.Add(frontend);
             }
             else
             {
@@ -43,20 +53,23 @@ internal sealed class DrainBatch
             }
         }
 
-        return new DrainBatch(ids, votes, malformed);
+        return new DrainBatch(ids, votes, frontends, malformed);
     }
 
     public void Keep(bool[] keep)
     {
         var toWrite = new List<Vote>(Votes.Count);
+        var frontends = new List<string>(Votes.Count);
         for (var i = 0; i < keep.Length; i++)
         {
             if (keep[i])
             {
                 toWrite.Add(Votes[i]);
+                frontends.Add(Frontends[i]);
             }
         }
 
         ToWrite = toWrite;
+        ToWriteFrontends = frontends;
     }
 }

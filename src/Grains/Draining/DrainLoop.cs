@@ -74,7 +74,8 @@ internal sealed class DrainLoop(
     private async Task CommitAsync(ConsumerGroup group, string frontendId, DrainBatch batch, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var changed = await voteWriter.WriteAsync(frontendId, batch.ToWrite, cancellationToken);
+        // Each vote is recorded with the front end it entered through, as its entry says.
+        var changed = await voteWriter.WriteAsync(batch.ToWrite, batch.ToWriteFrontends, cancellationToken);
 
         if (batch.Malformed.Count > 0)
         {

@@ -31,8 +31,21 @@ public sealed class VoteWriter(NpgsqlDataSource dataSource)
 
     /// <summary>Commits the votes in one transaction and returns how many rows were inserted or replaced.</summary>
     /// <remarks>Deadlocks and serialisation failures with concurrent writers are retried here; other errors are thrown.</remarks>
-    public async Task<int> WriteAsync(string frontendId, IReadOnlyList<Vote> votes, CancellationToken cancellationToken)
+    public Task<int> WriteAsync(string frontendId, IReadOnlyList<Vote> votes, CancellationToken cancellationToken) =>
+        WriteAsync(votes, new SameValue(frontendId, votes.Count), cancellationToken);
+
+    /// <summary>
+    /// Commits the votes in one transaction, each recorded with the front end it entered through
+    /// (<paramref name="frontendIds"/>, one per vote), and returns how many rows were inserted or replaced.
+    /// </summary>
+    /// <remarks>Deadlocks and serialisation failures with concurrent writers are retried here; other errors are thrown.</remarks>
+    public async Task<int> WriteAsync(IReadOnlyList<Vote> votes, IReadOnlyList<string> frontendIds, CancellationToken cancellationToken)
     {
+        if (frontendIds.Count != votes.Count)
+        {
+            throw new ArgumentException($"{frontendIds.Count} front-end ids for {votes.Count} votes.", nameof(frontendIds));
+        }
+
         if (votes.Count == 0)
         {
             return 0;
@@ -42,7 +55,7 @@ public sealed class VoteWriter(NpgsqlDataSource dataSource)
         var options = new string[votes.Count];
         var votedAt = new DateTime[votes.Count];
         var voteIds = new Guid[votes.Count];
-        var frontendIds = new string[votes.Count];
+        var frontends = new string[votes.Count];
         for (var i = 0; i < votes.Count; i++)
         {
             var vote = votes[i];
@@ -50,7 +63,7 @@ public sealed class VoteWriter(NpgsqlDataSource dataSource)
             options[i] = vote.Option;
             votedAt[i] = vote.Timestamp;
             voteIds[i] = vote.VoteId;
-            frontendIds[i] = frontendId;
+            frontends[i] = frontendIds[i];
         }
 
         for (var attempt = 1; ; attempt++)
@@ -62,7 +75,7 @@ public sealed class VoteWriter(NpgsqlDataSource dataSource)
                 command.Parameters.Add(new NpgsqlParameter<string[]>("options", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = options });
                 command.Parameters.Add(new NpgsqlParameter<DateTime[]>("voted_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { TypedValue = votedAt });
                 command.Parameters.Add(new NpgsqlParameter<Guid[]>("vote_ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { TypedValue = voteIds });
-                command.Parameters.Add(new NpgsqlParameter<string[]>("frontend_ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = frontendIds });
+                command.Parameters.Add(new NpgsqlParameter<string[]>("frontend_ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = frontends });
                 // A single statement outside an explicit transaction is its own transaction: the rows and the tally
                 // deltas from the triggers commit together or not at all.
                 return await command.ExecuteNonQueryAsync(cancellationToken);
@@ -72,5 +85,17 @@ public sealed class VoteWriter(NpgsqlDataSource dataSource)
                 await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt), cancellationToken);
             }
         }
+    }
+
+    /// <summary>One front-end id for every vote of a batch.</summary>
+    private sealed class SameValue(string value, int count) : IReadOnlyList<string>
+    {
+        public string this[int index] => (uint)index < (uint)count ? value : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public int Count => count;
+
+        public IEnumerator<string> GetEnumerator() => Enumerable.Repeat(value, count).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

@@ -42,9 +42,16 @@ public static class VoteStreamEntry
     /// end of year 9999, and the front end's id. Anything else (another program's entry, a truncated or corrupted one)
     /// could not be written to PostgreSQL as a vote, or could be written only as a wrong one.
     /// </summary>
-    public static bool TryDecode(StreamEntry entry, out Vote vote)
+    public static bool TryDecode(StreamEntry entry, out Vote vote) => TryDecode(entry, out vote, out _);
+
+    /// <inheritdoc cref="TryDecode(StreamEntry, out Vote)"/>
+    /// <param name="entry">The stream entry.</param>
+    /// <param name="vote">The vote, when the entry is one.</param>
+    /// <param name="frontendId">The front end that accepted the vote (its <c>fe</c> field).</param>
+    public static bool TryDecode(StreamEntry entry, out Vote vote, out string frontendId)
     {
         vote = default;
+        frontendId = "";
         if (entry.Values is not { Length: 5 } values)
         {
             return false;
@@ -87,21 +94,8 @@ public static class VoteStreamEntry
         }
 
         vote = new Vote(voterId.Value, voteId.Value, DateTime.UnixEpoch.AddMilliseconds(timestamp.Value), option);
+        frontendId = frontend;
         return true;
-    }
-
-    /// <summary>The id of the front end that accepted the entry's vote, or null when the entry does not name one.</summary>
-    public static string? FrontendOf(StreamEntry entry)
-    {
-        foreach (var field in entry.Values ?? [])
-        {
-            if (field.Name == FrontendField && IsFrontendId(field.Value))
-            {
-                return (string?)field.Value;
-            }
-        }
-
-        return null;
     }
 
     private static bool TryParseId(RedisValue value, out Guid id)
