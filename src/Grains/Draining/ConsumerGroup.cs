@@ -34,8 +34,8 @@ internal sealed class ConsumerGroup(IDatabase database, string stream, string co
     /// <summary>
     /// Takes over the entries pending in the group for at least <paramref name="minIdle"/>, <paramref name="count"/> at a
     /// time; the next ones are claimed once the caller is done with these. Each step also names the pending entries
-    /// that no longer exist in the stream (<c>XAUTOCLAIM</c> reports them): the caller must account for them and
-    /// <see cref="ReleaseDeletedAsync"/> them, since they can never be drained.
+    /// that no longer exist in the stream, which can never be drained: <c>XAUTOCLAIM</c> reports them and has already
+    /// removed them from the pending list (Redis 7), so the caller only accounts for them.
     /// </summary>
     public async IAsyncEnumerable<ClaimedEntries> ClaimAsync(TimeSpan minIdle, int count, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -52,10 +52,6 @@ internal sealed class ConsumerGroup(IDatabase database, string stream, string co
         }
         while (cursor != "0-0" && !cancellationToken.IsCancellationRequested);
     }
-
-    /// <summary>Lets go of pending entries that no longer exist in the stream.</summary>
-    public Task ReleaseDeletedAsync(RedisValue[] entryIds) =>
-        database.StreamAcknowledgeAsync(stream, VoteStreamEntry.ConsumerGroup, entryIds);
 
     /// <summary>Acknowledges committed entries, then trims what every group has acknowledged from the stream.</summary>
     public async Task AcknowledgeAsync(RedisValue[] entryIds)

@@ -39,13 +39,20 @@ internal sealed class DrainBatch
         var votes = new List<Vote>(entries.Length);
         var frontends = new List<string>(entries.Length);
         var malformed = new List<StreamEntry>();
+        // A stream's entries nearly all name the same front end: one string for a run of them.
+        (RedisValue Bytes, string Text) frontend = (RedisValue.Null, "");
         for (var i = 0; i < entries.Length; i++)
         {
             ids[i] = entries[i].Id;
-            if (VoteStreamEntry.TryDecode(entries[i], out var vote, out var frontend))
+            if (VoteStreamEntry.TryDecode(entries[i], out var vote, out var frontendId))
             {
+                if (frontendId != frontend.Bytes)
+                {
+                    frontend = (frontendId, frontendId.ToString());
+                }
+
                 votes.Add(vote);
-                frontends.Add(frontend);
+                frontends.Add(frontend.Text);
             }
             else
             {

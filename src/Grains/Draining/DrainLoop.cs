@@ -56,10 +56,10 @@ internal sealed class DrainLoop(
             if (deleted.Length > 0)
             {
                 // Pending entries deleted from the stream by something other than a drainer (XDEL, an XTRIM with a
-                // max length): acknowledged votes that can no longer be counted. Said loudly, counted, let go.
+                // max length): acknowledged votes that can no longer be counted. Said loudly and counted; XAUTOCLAIM
+                // has let them go already.
                 DrainerLog.PendingDeleted(logger, frontendId, deleted.Length, string.Join(", ", deleted.Take(20)));
                 VotingMetrics.RecordPendingDeleted(frontendId, deleted.Length);
-                await group.ReleaseDeletedAsync(deleted);
             }
 
             if (entries.Length > 0)

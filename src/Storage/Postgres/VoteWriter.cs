@@ -32,7 +32,7 @@ public sealed class VoteWriter(NpgsqlDataSource dataSource)
     /// <summary>Commits the votes in one transaction and returns how many rows were inserted or replaced.</summary>
     /// <remarks>Deadlocks and serialisation failures with concurrent writers are retried here; other errors are thrown.</remarks>
     public Task<int> WriteAsync(string frontendId, IReadOnlyList<Vote> votes, CancellationToken cancellationToken) =>
-        WriteAsync(votes, new SameValue(frontendId, votes.Count), cancellationToken);
+        WriteAsync(votes, Enumerable.Repeat(frontendId, votes.Count).ToArray(), cancellationToken);
 
     /// <summary>
     /// Commits the votes in one transaction, each recorded with the front end it entered through
@@ -85,17 +85,5 @@ public sealed class VoteWriter(NpgsqlDataSource dataSource)
                 await Task.Delay(TimeSpan.FromMilliseconds(10 * attempt), cancellationToken);
             }
         }
-    }
-
-    /// <summary>One front-end id for every vote of a batch.</summary>
-    private sealed class SameValue(string value, int count) : IReadOnlyList<string>
-    {
-        public string this[int index] => (uint)index < (uint)count ? value : throw new ArgumentOutOfRangeException(nameof(index));
-
-        public int Count => count;
-
-        public IEnumerator<string> GetEnumerator() => Enumerable.Repeat(value, count).GetEnumerator();
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 }

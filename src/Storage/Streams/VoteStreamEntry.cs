@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Buffers.Text;
 using System.Globalization;
 using StackExchange.Redis;
 using Voting.Grains;
@@ -29,7 +30,7 @@ public static class VoteStreamEntry
         new(FrontendField, frontendId),
     ];
 
-    private static readonly SearchValues<byte> HexDigits = SearchValues.Create("0123456789abcdefABCDEF"u8);
+    private static readonly string[] OptionKeys = [.. Enumerable.Range('a', 26).Select(c => ((char)c).ToString())];
     private static readonly SearchValues<byte> Digits = SearchValues.Create("0123456789"u8);
 
     /// <summary>The latest timestamp a vote can carry: the last millisecond .NET's <see cref="DateTime"/> holds.</summary>
@@ -47,18 +48,22 @@ public static class VoteStreamEntry
     /// <inheritdoc cref="TryDecode(StreamEntry, out Vote)"/>
     /// <param name="entry">The stream entry.</param>
     /// <param name="vote">The vote, when the entry is one.</param>
-    /// <param name="frontendId">The front end that accepted the vote (its <c>fe</c> field).</param>
-    public static bool TryDecode(StreamEntry entry, out Vote vote, out string frontendId)
+    /// <param name="frontendId">
+    /// The front end that accepted the vote (its <c>fe</c> field), as Redis sent it: the caller makes it a string, once
+    /// for a run of entries from the same front end.
+    /// </param>
+    public static bool TryDecode(StreamEntry entry, out Vote vote, out RedisValue frontendId)
     {
         vote = default;
-        frontendId = "";
+        frontendId = RedisValue.Null;
         if (entry.Values is not { Length: 5 } values)
         {
             return false;
         }
 
         Guid? voteId = null, voterId = null;
-        string? option = null, frontend = null;
+        string? option = null;
+        RedisValue? frontend = null;
         long? timestamp = null;
         foreach (var field in values)
         {
@@ -70,9 +75,9 @@ public static class VoteStreamEntry
             {
                 voterId = voter;
             }
-            else if (field.Name == OptionField && option is null && IsOptionKey(field.Value))
+            else if (field.Name == OptionField && option is null && TryParseOptionKey(field.Value, out var key))
             {
-                option = (string?)field.Value;
+                option = key;
             }
             else if (field.Name == TimestampField && timestamp is null && TryParseTimestamp(field.Value, out var ms))
             {
@@ -80,7 +85,7 @@ public static class VoteStreamEntry
             }
             else if (field.Name == FrontendField && frontend is null && IsFrontendId(field.Value))
             {
-                frontend = (string?)field.Value;
+                frontend = field.Value;
             }
             else
             {
@@ -94,19 +99,30 @@ public static class VoteStreamEntry
         }
 
         vote = new Vote(voterId.Value, voteId.Value, DateTime.UnixEpoch.AddMilliseconds(timestamp.Value), option);
-        frontendId = frontend;
+        frontendId = frontend.Value;
         return true;
     }
 
+    /// <summary>32 hexadecimal digits, read from the bytes Redis sent (no string in between).</summary>
     private static bool TryParseId(RedisValue value, out Guid id)
     {
-        id = default;
         var bytes = ((ReadOnlyMemory<byte>)value).Span;
-        return bytes.Length == 32 && !bytes.ContainsAnyExcept(HexDigits) && Guid.TryParseExact((string?)value, "N", out id);
+        id = default;
+        return bytes.Length == 32 && Utf8Parser.TryParse(bytes, out id, out var consumed, 'N') && consumed == 32;
     }
 
-    private static bool IsOptionKey(RedisValue value) =>
-        ((ReadOnlyMemory<byte>)value).Span is [var letter] && letter is >= (byte)'a' and <= (byte)'z';
+    /// <summary>One letter <c>a</c>–<c>z</c>, as one of the 26 strings every vote shares.</summary>
+    private static bool TryParseOptionKey(RedisValue value, out string key)
+    {
+        key = "";
+        if (((ReadOnlyMemory<byte>)value).Span is [var letter and >= (byte)'a' and <= (byte)'z'])
+        {
+            key = OptionKeys[letter - 'a'];
+            return true;
+        }
+
+        return false;
+    }
 
     private static bool TryParseTimestamp(RedisValue value, out long ms)
     {
