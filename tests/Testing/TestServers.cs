@@ -20,6 +20,21 @@ public static class TestServers
         });
     }
 
+    /// <summary>A pg_auto_failover formation (monitor, primary, synchronous standby) on free ports, created with database <c>voting</c>.</summary>
+    public static Task<PostgresHaCluster> StartPostgresHaAsync()
+    {
+        var directory = TestDirectories.Create("postgres-ha");
+        return PostgresHaCluster.StartAsync(new PostgresHaOptions
+        {
+            Directory = Path.Combine(directory, "data"),
+            MonitorPort = FreePort.Next(),
+            NodePorts = [FreePort.Next(), FreePort.Next()],
+            LogDirectory = directory,
+            Database = "voting",
+            DeleteOnDispose = true,
+        });
+    }
+
     public static Task<RedisServer> StartRedisAsync(string appendFsync = "everysec", string? maxMemory = null)
     {
         var directory = TestDirectories.Create("redis");

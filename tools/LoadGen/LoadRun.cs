@@ -113,7 +113,10 @@ public static class LoadRun
     private static string PostgresAddress(string? connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        return $"PostgreSQL {builder.Host}:{builder.Port.ToString(CultureInfo.InvariantCulture)}/{builder.Database}";
+        // Several hosts (a primary and its standby) name their own ports.
+        return builder.Host?.Contains(',', StringComparison.Ordinal) == true
+            ? $"PostgreSQL {builder.Host}/{builder.Database}"
+            : $"PostgreSQL {builder.Host}:{builder.Port.ToString(CultureInfo.InvariantCulture)}/{builder.Database}";
     }
 }
 

@@ -20,7 +20,7 @@ internal static class AddCommand
     {
         var output = Console.Out;
         var system = new LocalSystem(LocalSettings.FromEnvironment(), output);
-        if (!system.IsRunning("postgres"))
+        if (!system.IsDatabaseRunning)
         {
             throw new CliException("nothing runs: start with ./voting up");
         }

@@ -30,7 +30,7 @@ internal static class BenchCommand
     private static async Task<int> RunAsync(string what, int? votes)
     {
         var system = new LocalSystem(LocalSettings.FromEnvironment(), Console.Out);
-        if (!system.IsRunning("postgres"))
+        if (!system.IsDatabaseRunning)
         {
             throw new CliException("nothing runs: start with ./voting up --detach");
         }

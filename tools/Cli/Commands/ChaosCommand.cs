@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Voting.Cli.Local;
+using Voting.Local.Servers;
 
 namespace Voting.Cli.Commands;
 
@@ -15,7 +16,7 @@ internal static class ChaosCommand
     {
         var command = new Command("chaos",
             "the long fault run: a load run (options as for load) while a worker silo, a front end, its Redis and PostgreSQL are killed " +
-            "and started again, one after the other; ends with the audit");
+            "and started again, one after the other (with up --postgres-ha, the primary's node is killed and the standby takes over); ends with the audit");
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction((parse, _) => RunAsync(parse.UnmatchedTokens));
         return command;
@@ -66,10 +67,20 @@ internal static class ChaosCommand
             await Task.Delay(TimeSpan.FromSeconds(5));
             await StartAsync(system, "redis02");
             await Task.Delay(TimeSpan.FromSeconds(15));
-            Step("stop PostgreSQL at once (immediate shutdown) for 20 s");
-            await system.KillAsync("postgres");
-            await Task.Delay(TimeSpan.FromSeconds(20));
-            await StartAsync(system, "postgres");
+            if (system.HighAvailability)
+            {
+                var primary = PostgresHaCluster.NodeName(await system.PrimaryOrNullAsync() ?? 0);
+                await KillAsync(system, primary, " (its node dies: keeper, PostgreSQL and backends); the standby takes over");
+                await Task.Delay(TimeSpan.FromSeconds(30));
+                await StartAsync(system, primary);
+            }
+            else
+            {
+                Step("stop PostgreSQL at once (immediate shutdown) for 20 s");
+                await system.KillAsync("postgres");
+                await Task.Delay(TimeSpan.FromSeconds(20));
+                await StartAsync(system, "postgres");
+            }
             Step("faults over; waiting for the load run and its audit");
             status = await load;
         }

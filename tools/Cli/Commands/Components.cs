@@ -14,7 +14,7 @@ internal static class Components
             var value = result.GetValueOrDefault<string>();
             if (value is null || !ComponentRecord.IsName(value))
             {
-                result.AddError($"'{value}' is not a process ./voting runs: postgres, redisNN, workerNN, frontendNN, results or balancer.");
+                result.AddError($"'{value}' is not a process ./voting runs: postgres (pgmonitor, postgres01, postgres02 with --postgres-ha), redisNN, workerNN, frontendNN, results or balancer.");
             }
         });
         return name;

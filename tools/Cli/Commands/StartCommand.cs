@@ -9,13 +9,13 @@ internal static class StartCommand
 {
     public static Command Create()
     {
-        var name = Components.NameArgument("the process: workerNN, frontendNN (and its Redis), redisNN, results, balancer or postgres");
+        var name = Components.NameArgument("the process: workerNN, frontendNN (and its Redis), redisNN, results, balancer, postgres (or pgmonitor, postgres01, postgres02)");
         var command = new Command("start", "start one process again (after ./voting stop, or a crash), with the ports it had") { name };
         command.SetAction(async (parse, cancellationToken) =>
         {
             var system = new LocalSystem(LocalSettings.FromEnvironment(), Console.Out);
             var target = parse.GetValue(name)!;
-            if (target != "postgres" && !system.IsRunning("postgres"))
+            if (!system.DatabaseNames.Contains(target) && !system.IsDatabaseRunning)
             {
                 throw new CliException("nothing runs: start with ./voting up");
             }

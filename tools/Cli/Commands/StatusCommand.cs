@@ -15,6 +15,7 @@ internal static class StatusCommand
         {
             var system = new LocalSystem(LocalSettings.FromEnvironment(), Console.Out);
             var components = system.Components();
+            var roles = system.HighAvailability ? await RolesAsync(system) : new Dictionary<string, string>();
             var readiness = await Task.WhenAll(components.Select(c => c.IsApplication && c.Process.IsAlive() ? Readiness.StatusAsync(c.Url) : Task.FromResult<int?>(null)));
             for (var i = 0; i < components.Count; i++)
             {
@@ -25,11 +26,31 @@ internal static class StatusCommand
                     state += ", ready: " + (readiness[i]?.ToString(CultureInfo.InvariantCulture) ?? "000");
                 }
 
+                if (roles.TryGetValue(component.Name, out var role) && component.Process.IsAlive())
+                {
+                    state += ", " + role;
+                }
+
                 Console.Out.WriteLine($"  {component.Name,-11} {state}");
             }
 
             return 0;
         });
         return command;
+    }
+
+    /// <summary>What the pg_auto_failover monitor says each node of the formation is (<c>primary</c>, <c>secondary</c>, ...).</summary>
+    private static async Task<Dictionary<string, string>> RolesAsync(LocalSystem system)
+    {
+        try
+        {
+            return (await system.Formation().StatesAsync()).ToDictionary(s => s.Name, s => s.ReportedState == s.GoalState
+                ? s.ReportedState
+                : $"{s.ReportedState} → {s.GoalState}", StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or System.Net.Sockets.SocketException)
+        {
+            return new() { [ComponentRecord.MonitorName] = "not answering" };
+        }
     }
 }

@@ -28,7 +28,7 @@ internal static class TestCommand
     {
         var output = Console.Out;
         var settings = LocalSettings.FromEnvironment();
-        await DebianPackages.EnsureAsync(output, [.. Requirement.Servers, Requirement.RedisTools, Requirement.Chromium, Requirement.Docker, Requirement.Debootstrap]);
+        await DebianPackages.EnsureAsync(output, [.. Requirement.Servers, Requirement.PostgresHa, Requirement.RedisTools, Requirement.Chromium, Requirement.Docker, Requirement.Debootstrap]);
         var results = Path.Combine(settings.Data, "test-results");
         if (Directory.Exists(results))
         {
@@ -111,6 +111,8 @@ internal static class TestCommand
                 && long.TryParse(fields[1], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var startTime)
                 && new ProcessIdentity(pid, startTime).IsAlive())
             {
+                // Its group too: each leads a session of its own, and a pg_autoctl keeper's PostgreSQL is in its group.
+                Signals.Send(-pid, Signals.Kill);
                 Signals.Send(pid, Signals.Kill);
             }
         }

@@ -12,23 +12,29 @@ internal static class UpCommand
     public static Command Create()
     {
         var detach = new Option<bool>("--detach") { Description = "return once everything is ready, leaving it running (./voting down stops it)" };
+        var postgresHa = new Option<bool>("--postgres-ha")
+        {
+            Description = "PostgreSQL as a primary (VOTING_PG_PORT) with a synchronous standby (the next port) and automatic failover " +
+                "(pg_auto_failover; its monitor on the port after), instead of one server",
+        };
         var command = new Command("up",
             "install what is missing, start PostgreSQL, the worker silo(s), the web front ends (each with its own Redis), the load " +
             "balancer and the results app; print the URLs. Ctrl-C stops everything (with --detach, ./voting down does). " +
             "VOTING_WORKERS (1) and VOTING_FRONTENDS (2) set how many.")
         {
             detach,
+            postgresHa,
         };
-        command.SetAction((parse, _) => RunAsync(parse.GetValue(detach)));
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(detach), parse.GetValue(postgresHa)));
         return command;
     }
 
-    private static async Task<int> RunAsync(bool detach)
+    private static async Task<int> RunAsync(bool detach, bool postgresHa)
     {
         var output = Console.Out;
         var system = new LocalSystem(LocalSettings.FromEnvironment(), output);
         var settings = system.Settings;
-        await DebianPackages.EnsureAsync(output, Requirement.Servers);
+        await DebianPackages.EnsureAsync(output, postgresHa ? [.. Requirement.Servers, Requirement.PostgresHa] : Requirement.Servers);
 
         // Ctrl-C (or SIGTERM) from here on stops everything, also while it is still starting.
         using var stopping = new CancellationTokenSource();
@@ -42,7 +48,7 @@ internal static class UpCommand
 
         try
         {
-            await StartAsync(system, stopping.Token);
+            await StartAsync(system, stopping.Token, postgresHa);
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
@@ -66,6 +72,15 @@ internal static class UpCommand
         }
 
         output.WriteLine($"  PostgreSQL: {system.ConnectionString}");
+        if (system.HighAvailability)
+        {
+            var primary = await system.PrimaryOrNullAsync();
+            foreach (var node in system.Components().Where(c => c.Kind is ComponentKind.Postgres or ComponentKind.PostgresMonitor))
+            {
+                var role = node.Kind is ComponentKind.PostgresMonitor ? "pg_auto_failover monitor" : node.Index - 1 == primary ? "primary" : "standby";
+                output.WriteLine($"              {node.Name} 127.0.0.1:{node.Port} ({role})");
+            }
+        }
         output.WriteLine($"  Logs:       {settings.Logs}");
         if (detach)
         {
@@ -81,12 +96,14 @@ internal static class UpCommand
     }
 
     /// <summary>Starts every process of the system, in order, and waits until each answers ready.</summary>
-    public static async Task StartAsync(LocalSystem system, CancellationToken cancellationToken)
+    public static async Task StartAsync(LocalSystem system, CancellationToken cancellationToken, bool postgresHa = false)
     {
         var settings = system.Settings;
         var output = Console.Out;
-        output.WriteLine("Starting PostgreSQL...");
-        await system.StartPostgresAsync();
+        output.WriteLine(postgresHa || system.HighAvailability
+            ? "Starting PostgreSQL: a primary with a synchronous standby and a pg_auto_failover monitor..."
+            : "Starting PostgreSQL...");
+        await system.StartPostgresAsync(postgresHa);
         output.WriteLine($"Starting {settings.Workers} worker silo(s), {settings.Frontends} front end(s) with their Redis, the load balancer and the results app ({settings.Clustering} clustering)...");
         // worker01 first: with Localhost clustering it keeps the membership table the others join.
         await Waiting.UntilReadyAsync([system.StartWorker(1)], cancellationToken);

@@ -4,11 +4,17 @@ using Voting.Local.Servers;
 namespace Voting.Cli.Installing;
 
 /// <summary>A Debian package a command needs, and how to tell that it is installed.</summary>
+/// <param name="Package">The Debian package (or packages, separated by spaces) that provide it.</param>
+/// <param name="IsInstalled">True when it is there already.</param>
 internal sealed record Requirement(string Package, Func<bool> IsInstalled)
 {
     public static readonly Requirement RedisServer = Command("redis-server", "redis-server");
     public static readonly Requirement RedisTools = Command("redis-cli", "redis-tools");
     public static readonly Requirement Postgres = new("postgresql", () => PostgresBinaries.Installed);
+    /// <summary>pg_auto_failover for the installed PostgreSQL (its extension) and its pg_autoctl.</summary>
+    public static readonly Requirement PostgresHa = new(
+        $"postgresql-{PostgresBinaries.MajorVersion ?? 15}-auto-failover pg-auto-failover-cli",
+        () => File.Exists("/usr/bin/pg_autoctl") && PostgresBinaries.HasExtension("pgautofailover"));
     public static readonly Requirement Chromium = new("chromium", () => File.Exists("/usr/bin/chromium"));
     public static readonly Requirement Wrk = Command("wrk", "wrk");
     public static readonly Requirement Jq = Command("jq", "jq");
@@ -33,7 +39,7 @@ internal static class DebianPackages
 {
     public static async Task EnsureAsync(TextWriter output, params IEnumerable<Requirement> requirements)
     {
-        var missing = requirements.Where(r => !r.IsInstalled()).Select(r => r.Package).Distinct().ToArray();
+        var missing = requirements.Where(r => !r.IsInstalled()).SelectMany(r => r.Package.Split(' ')).Distinct().ToArray();
         if (missing.Length == 0)
         {
             return;

@@ -8,6 +8,10 @@ namespace Voting.Cli.Local;
 /// <summary>The kinds of process <c>./voting</c> runs, in the order they start (and, reversed, stop).</summary>
 internal enum ComponentKind
 {
+    /// <summary><c>pgmonitor</c>: the pg_auto_failover monitor, with <c>--postgres-ha</c>.</summary>
+    PostgresMonitor,
+
+    /// <summary><c>postgres</c>, or with <c>--postgres-ha</c> <c>postgres01</c> and <c>postgres02</c> (pg_autoctl keepers).</summary>
     Postgres,
     Redis,
     Worker,
@@ -20,13 +24,18 @@ internal enum ComponentKind
 /// What <c>./voting</c> remembers of a process it started, in <c>run/{name}.json</c>: which process it is and the
 /// ports it was given, so that a later command finds it, and starting it again gives it the same ports.
 /// </summary>
-/// <param name="Name"><c>postgres</c>, <c>redis01</c>, <c>worker01</c>, <c>frontend01</c>, <c>results</c> or <c>balancer</c>.</param>
+/// <param name="Name"><c>postgres</c> (or <c>pgmonitor</c>, <c>postgres01</c>, <c>postgres02</c>), <c>redis01</c>, <c>worker01</c>, <c>frontend01</c>, <c>results</c> or <c>balancer</c>.</param>
 /// <param name="Process">The process, by pid and start time.</param>
 /// <param name="Port">Its HTTP port; PostgreSQL's and Redis's own port for those.</param>
 /// <param name="SiloPort">A silo host's silo port.</param>
 /// <param name="GatewayPort">A worker silo's gateway port.</param>
 internal sealed record ComponentRecord(string Name, ProcessIdentity Process, int Port, int? SiloPort = null, int? GatewayPort = null)
 {
+    public const string MonitorName = Voting.Local.Servers.PostgresHaCluster.MonitorName;
+
+    /// <summary>The nodes of the PostgreSQL formation <c>--postgres-ha</c> runs: a primary and its standby.</summary>
+    public const int PostgresHaNodes = 2;
+
     [JsonIgnore]
     public ComponentKind Kind => KindOf(Name);
 
@@ -41,12 +50,14 @@ internal sealed record ComponentRecord(string Name, ProcessIdentity Process, int
     [JsonIgnore]
     public bool IsApplication => Kind is ComponentKind.Worker or ComponentKind.Frontend or ComponentKind.Results or ComponentKind.Balancer;
 
-    public static string NameOf(ComponentKind kind, int index) =>
+    public static string NameOf(ComponentKind kind, int index) => kind is ComponentKind.PostgresMonitor ? MonitorName :
         kind.ToString().ToLowerInvariant() + (index > 0 ? index.ToString("00", CultureInfo.InvariantCulture) : "");
 
     public static ComponentKind KindOf(string name) => name switch
     {
         "postgres" => ComponentKind.Postgres,
+        MonitorName => ComponentKind.PostgresMonitor,
+        _ when name.StartsWith("postgres", StringComparison.Ordinal) => ComponentKind.Postgres,
         "results" => ComponentKind.Results,
         "balancer" => ComponentKind.Balancer,
         _ when name.StartsWith("redis", StringComparison.Ordinal) => ComponentKind.Redis,
@@ -55,14 +66,18 @@ internal sealed record ComponentRecord(string Name, ProcessIdentity Process, int
         _ => throw new ArgumentException($"'{name}' is not a process ./voting runs.", nameof(name)),
     };
 
-    /// <summary>True for the names <c>./voting</c> gives: postgres, results, balancer, redisNN, workerNN, frontendNN.</summary>
+    /// <summary>
+    /// True for the names <c>./voting</c> gives: postgres (or pgmonitor, postgres01, postgres02), results, balancer,
+    /// redisNN, workerNN, frontendNN.
+    /// </summary>
     public static bool IsName(string name) =>
-        name is "postgres" or "results" or "balancer"
-        || (ParseIndexed(name) is { } indexed && NameOf(indexed.Kind, indexed.Index) == name);
+        name is "postgres" or MonitorName or "results" or "balancer"
+        || (ParseIndexed(name) is { } indexed && NameOf(indexed.Kind, indexed.Index) == name
+            && (indexed.Kind is not ComponentKind.Postgres || indexed.Index <= PostgresHaNodes));
 
     public static (ComponentKind Kind, int Index)? ParseIndexed(string name)
     {
-        foreach (var kind in (ComponentKind[])[ComponentKind.Redis, ComponentKind.Worker, ComponentKind.Frontend])
+        foreach (var kind in (ComponentKind[])[ComponentKind.Postgres, ComponentKind.Redis, ComponentKind.Worker, ComponentKind.Frontend])
         {
             var prefix = kind.ToString().ToLowerInvariant();
             if (name.StartsWith(prefix, StringComparison.Ordinal)

@@ -27,8 +27,30 @@ internal sealed class LocalSystem
 
     public LocalSettings Settings { get; }
 
-    public string ConnectionString => string.Create(CultureInfo.InvariantCulture,
-        $"Host=127.0.0.1;Port={PortOf("postgres", Settings.PostgresPort)};Database={Database};Username={PostgresServer.Superuser}");
+    /// <summary>
+    /// The votes database: the one PostgreSQL server, or with <c>--postgres-ha</c> both nodes of the formation, the
+    /// applications connecting to whichever is the primary.
+    /// </summary>
+    public string ConnectionString => HighAvailability
+        ? PostgresHaCluster.ConnectionString(HaOptions().NodePorts, Database)
+        : string.Create(CultureInfo.InvariantCulture,
+            $"Host=127.0.0.1;Port={PortOf("postgres", Settings.PostgresPort)};Database={Database};Username={PostgresServer.Superuser}");
+
+    /// <summary>
+    /// True once <c>up --postgres-ha</c> made PostgreSQL a formation of a primary, a synchronous standby and a
+    /// pg_auto_failover monitor (<c>run/postgres-ha</c> says so until <c>down</c>).
+    /// </summary>
+    public bool HighAvailability => File.Exists(HighAvailabilityMarker);
+
+    /// <summary>The process names of the votes database: <c>postgres</c>, or the formation's monitor and nodes.</summary>
+    public IReadOnlyList<string> DatabaseNames => HighAvailability
+        ? [ComponentRecord.MonitorName, .. Enumerable.Range(0, ComponentRecord.PostgresHaNodes).Select(PostgresHaCluster.NodeName)]
+        : ["postgres"];
+
+    /// <summary>PostgreSQL answers: the one server runs, or the formation's monitor and at least one node do.</summary>
+    public bool IsDatabaseRunning => HighAvailability
+        ? IsRunning(ComponentRecord.MonitorName) && DatabaseNames.Skip(1).Any(IsRunning)
+        : IsRunning("postgres");
 
     /// <summary>Every process <c>./voting</c> started here and has not stopped, running or not, in start order.</summary>
     public IReadOnlyList<ComponentRecord> Components() =>
@@ -58,7 +80,78 @@ internal sealed class LocalSystem
 
     // --- starting ---------------------------------------------------------------------------------------------
 
-    public async Task<PostgresServer> StartPostgresAsync()
+    /// <summary>Starts PostgreSQL unless it runs: one server, or (<paramref name="highAvailability"/>, or already so) the formation.</summary>
+    public async Task StartPostgresAsync(bool highAvailability = false)
+    {
+        if (highAvailability && !HighAvailability)
+        {
+            if (IsRunning("postgres"))
+            {
+                throw new InvalidOperationException("PostgreSQL runs as one server here: ./voting down first, then up --postgres-ha.");
+            }
+
+            Directory.CreateDirectory(Settings.Run);
+            File.WriteAllText(HighAvailabilityMarker, "pg_auto_failover\n");
+        }
+
+        if (HighAvailability)
+        {
+            await StartFormationAsync(only: null);
+        }
+        else
+        {
+            await StartSinglePostgresAsync();
+        }
+    }
+
+    /// <summary>The formation, with the processes of it that run.</summary>
+    public PostgresHaCluster Formation() => PostgresHaCluster.Attach(HaOptions(),
+        Running(ComponentRecord.MonitorName)?.Process,
+        [.. Enumerable.Range(0, ComponentRecord.PostgresHaNodes).Select(i => Running(PostgresHaCluster.NodeName(i))?.Process)]);
+
+    private async Task StartFormationAsync(string? only)
+    {
+        var options = HaOptions();
+        var formation = Formation();
+        if (!Directory.Exists(options.Directory))
+        {
+            _output.WriteLine($"  creating the PostgreSQL formation (pg_auto_failover: monitor, primary, synchronous standby) in {options.Directory}");
+        }
+
+        try
+        {
+            switch (only)
+            {
+                case null:
+                    await formation.EnsureRunningAsync();
+                    break;
+                case ComponentRecord.MonitorName:
+                    await formation.StartMonitorAsync();
+                    break;
+                default:
+                    await formation.StartNodeAsync(ComponentRecord.ParseIndexed(only)!.Value.Index - 1);
+                    break;
+            }
+        }
+        finally
+        {
+            // Whatever started is remembered, also when the formation did not settle in time.
+            if (formation.Monitor is { HasExited: false } monitor)
+            {
+                new ComponentRecord(ComponentRecord.MonitorName, monitor.Identity, options.MonitorPort).Write(Settings.Run);
+            }
+
+            for (var i = 0; i < formation.Nodes.Count; i++)
+            {
+                if (formation.Nodes[i] is { HasExited: false } node)
+                {
+                    new ComponentRecord(PostgresHaCluster.NodeName(i), node.Identity, options.NodePorts[i]).Write(Settings.Run);
+                }
+            }
+        }
+    }
+
+    private async Task<PostgresServer> StartSinglePostgresAsync()
     {
         var options = PostgresOptions();
         if (Running("postgres") is { } record && PostgresServer.Attach(options, record.Process) is { } running)
@@ -125,7 +218,10 @@ internal sealed class LocalSystem
     {
         switch (ComponentRecord.KindOf(name))
         {
-            case ComponentKind.Postgres:
+            case ComponentKind.Postgres or ComponentKind.PostgresMonitor when HighAvailability:
+                await StartFormationAsync(only: name);
+                return null;
+            case ComponentKind.Postgres or ComponentKind.PostgresMonitor:
                 await StartPostgresAsync();
                 return null;
             case ComponentKind.Redis:
@@ -152,7 +248,7 @@ internal sealed class LocalSystem
             return;
         }
 
-        if (record.Kind is ComponentKind.Postgres)
+        if (record.Kind is ComponentKind.Postgres && record.Index == 0)
         {
             if (PostgresServer.Attach(PostgresOptions(), record.Process) is { } postgres)
             {
@@ -161,7 +257,8 @@ internal sealed class LocalSystem
         }
         else if (LocalProcess.Attach(name, record.Process, LogPath(name)) is { } process)
         {
-            var grace = record.IsApplication ? AppStopGrace : TimeSpan.FromSeconds(10);
+            // A pg_autoctl keeper stops its PostgreSQL (a fast shutdown) before it ends.
+            var grace = record.IsApplication ? AppStopGrace : record.Kind is ComponentKind.Redis ? TimeSpan.FromSeconds(10) : TimeSpan.FromSeconds(60);
             if (!await process.StopAsync(grace))
             {
                 _output.WriteLine($"  {name} did not stop in {grace.TotalSeconds:F0}s; killed it");
@@ -173,11 +270,13 @@ internal sealed class LocalSystem
 
     /// <summary>
     /// Stops everything in the reverse of the start order: the load balancer and the results app, the front ends, the
-    /// worker silos one at a time (the last started first), the Redis servers, PostgreSQL. Processes of one kind but
-    /// the workers stop together.
+    /// worker silos one at a time (the last started first), the Redis servers, PostgreSQL (a formation's standby
+    /// before its primary, so that the primary is not failed over on the way down, then the monitor). Processes of
+    /// one kind but the workers and the formation's nodes stop together.
     /// </summary>
     public async Task DownAsync()
     {
+        var primary = HighAvailability && IsDatabaseRunning ? await PrimaryOrNullAsync() : null;
         foreach (var group in Components().GroupBy(r => r.Kind switch
         {
             ComponentKind.Results => ComponentKind.Balancer,
@@ -191,10 +290,32 @@ internal sealed class LocalSystem
                     await StopAsync(worker.Name);
                 }
             }
+            else if (group.Key is ComponentKind.Postgres)
+            {
+                foreach (var node in group.OrderBy(r => r.Index - 1 == primary))
+                {
+                    await StopAsync(node.Name);
+                }
+            }
             else
             {
                 await Task.WhenAll(group.Select(r => StopAsync(r.Name)));
             }
+        }
+
+        File.Delete(HighAvailabilityMarker);
+    }
+
+    /// <summary>The formation node that is the primary now (0 or 1), or null when the monitor cannot say.</summary>
+    public async Task<int?> PrimaryOrNullAsync()
+    {
+        try
+        {
+            return await Formation().PrimaryAsync();
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException or System.Net.Sockets.SocketException)
+        {
+            return null;
         }
     }
 
@@ -203,10 +324,20 @@ internal sealed class LocalSystem
     {
         if (Running(name) is { } record)
         {
-            if (record.Kind is ComponentKind.Postgres)
+            if (record.Kind is ComponentKind.Postgres && record.Index == 0)
             {
                 // PostgreSQL's immediate shutdown: every backend ends at once, recovery from the WAL at the next start.
                 await PostgresServer.Attach(PostgresOptions(), record.Process)!.StopImmediatelyAsync();
+            }
+            else if (record.Kind is ComponentKind.Postgres)
+            {
+                // A formation's node dies as its machine would: the keeper, its PostgreSQL and every backend at once.
+                await Formation().KillNodeAsync(record.Index - 1);
+            }
+            else if (record.Kind is ComponentKind.PostgresMonitor && LocalProcess.Attach(name, record.Process, LogPath(name)) is { } monitor)
+            {
+                monitor.KillGroupNow();
+                await monitor.Exited.WaitAsync(TimeSpan.FromSeconds(30));
             }
             else if (LocalProcess.Attach(name, record.Process, LogPath(name)) is { } process)
             {
@@ -248,6 +379,21 @@ internal sealed class LocalSystem
         Port = PortOf("postgres", Settings.PostgresPort),
         LogPath = LogPath("postgres"),
     };
+
+    /// <summary>
+    /// The formation: <c>postgres01</c> on <c>VOTING_PG_PORT</c> (the primary when it is created), <c>postgres02</c>
+    /// on the next port (its standby), the monitor on the one after; data in <c>postgres-ha/</c>.
+    /// </summary>
+    private PostgresHaOptions HaOptions() => new()
+    {
+        Directory = Path.Combine(Settings.Data, "postgres-ha"),
+        MonitorPort = PortOf(ComponentRecord.MonitorName, Settings.PostgresPort + ComponentRecord.PostgresHaNodes),
+        NodePorts = [.. Enumerable.Range(0, ComponentRecord.PostgresHaNodes).Select(i => PortOf(PostgresHaCluster.NodeName(i), Settings.PostgresPort + i))],
+        LogDirectory = Settings.Logs,
+        Database = Database,
+    };
+
+    private string HighAvailabilityMarker => Path.Combine(Settings.Run, "postgres-ha");
 
     private RedisServerOptions RedisOptions(int index)
     {

@@ -130,6 +130,18 @@ public sealed class LocalProcess : IAsyncDisposable
     /// <summary><c>kill -9</c>: no chance to clean up.</summary>
     public void KillNow() => Signal(Signals.Kill);
 
+    /// <summary>
+    /// <c>kill -9</c> of the process and of every process it started that stayed in its process group (a server's
+    /// workers): the process leads its own session, so its group is its pid.
+    /// </summary>
+    public void KillGroupNow()
+    {
+        if (!HasExited)
+        {
+            Signals.Send(-Id, Signals.Kill);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync(TimeSpan.FromSeconds(10));

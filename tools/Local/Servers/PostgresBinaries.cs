@@ -8,6 +8,28 @@ public static class PostgresBinaries
     /// <summary>True when the server programs can be found.</summary>
     public static bool Installed => Find() is not null;
 
+    /// <summary>The major version of the server programs found (15 for <c>/usr/lib/postgresql/15/bin</c>), or null.</summary>
+    public static int? MajorVersion =>
+        Find() is { } bin && int.TryParse(Path.GetFileName(Path.GetDirectoryName(bin)), out var major) ? major : null;
+
+    /// <summary>True when the extension <paramref name="name"/> is installed for these server programs.</summary>
+    public static bool HasExtension(string name)
+    {
+        if (Find() is not { } bin || !File.Exists(Path.Combine(bin, "pg_config")))
+        {
+            return false;
+        }
+
+        using var pgConfig = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(Path.Combine(bin, "pg_config"), "--sharedir")
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        })!;
+        var share = pgConfig.StandardOutput.ReadToEnd().Trim();
+        pgConfig.WaitForExit();
+        return File.Exists(Path.Combine(share, "extension", name + ".control"));
+    }
+
     public static string Directory() => Find()
         ?? throw new InvalidOperationException($"PostgreSQL server binaries not found: install postgresql (./voting does) or set {DirectoryVariable}.");
 

@@ -154,9 +154,9 @@ public sealed class PostgresServer : IAsyncDisposable
         }
 
         Directory.CreateDirectory(_options.DataDirectory);
-        if (ServerUser.IsRoot)
+        if (PostgresUser.IsRoot)
         {
-            await ServerUser.TakeOwnershipAsync(_options.DataDirectory);
+            await PostgresUser.TakeOwnershipAsync(_options.DataDirectory);
         }
 
         if (!OperatingSystem.IsWindows())
@@ -175,8 +175,8 @@ public sealed class PostgresServer : IAsyncDisposable
     private LocalProcess RunAsServerUser(string program, IEnumerable<string> arguments)
     {
         var path = Path.Combine(_binDirectory, program);
-        return ServerUser.IsRoot
-            ? LocalProcess.Start(program, "setpriv", [.. ServerUser.SetprivArguments, path, .. arguments], _options.LogPath)
+        return PostgresUser.IsRoot
+            ? LocalProcess.Start(program, "setpriv", [.. PostgresUser.SetprivArguments, path, .. arguments], _options.LogPath)
             : LocalProcess.Start(program, path, arguments, _options.LogPath);
     }
 
@@ -199,28 +199,6 @@ public sealed class PostgresServer : IAsyncDisposable
                 }
 
                 await Task.Delay(50);
-            }
-        }
-    }
-
-    /// <summary>The <c>postgres</c> user the server runs as when this process is root.</summary>
-    private static class ServerUser
-    {
-        public const string Name = "postgres";
-
-        public static bool IsRoot => Environment.UserName == "root";
-
-        /// <summary><c>setpriv</c> execs the program as the user without forking, so the pid stays the server's.</summary>
-        public static readonly string[] SetprivArguments = ["--reuid=" + Name, "--regid=" + Name, "--init-groups", "--"];
-
-        public static async Task TakeOwnershipAsync(string directory)
-        {
-            using var chown = System.Diagnostics.Process.Start("chown", [$"{Name}:{Name}", directory])
-                ?? throw new InvalidOperationException("chown did not start");
-            await chown.WaitForExitAsync();
-            if (chown.ExitCode != 0)
-            {
-                throw new InvalidOperationException($"chown {Name} {directory} failed (is PostgreSQL installed? Its package creates the {Name} user).");
             }
         }
     }
