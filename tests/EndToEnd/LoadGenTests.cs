@@ -71,6 +71,34 @@ public sealed class LoadGenTests(VotingSystemFixture system)
     }
 
     [Fact]
+    public async Task AnAuditThatStartsWhilePostgresIsDownWaitsForItAndPasses()
+    {
+        // A fault run may end its load while PostgreSQL is still down or recovering: the audit waits for it.
+        var options = Options(voters: 60);
+        var run = new StringWriter();
+        var report = await LoadRun.RunAsync(options, run, CancellationToken.None);
+        Assert.True(report.Passed, run.ToString());
+
+        await system.Postgres.StopImmediatelyAsync();
+        var output = new StringWriter();
+        Task<AuditReport> audit;
+        try
+        {
+            audit = LoadRun.AuditAsync(options, report.Truth, TextWriter.Synchronized(output), CancellationToken.None);
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            Assert.False(audit.IsCompleted, $"the audit ended while PostgreSQL was down: {output}");
+        }
+        finally
+        {
+            await system.Postgres.RestartAsync();
+            system.Database.Clear();
+        }
+
+        Assert.True((await audit).Passed, output.ToString());
+        Assert.Contains("PostgreSQL cannot be read yet", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnAuditFindsATallyAboveItsRowsAsDoubleCounted()
     {
         var options = Options(voters: 30);

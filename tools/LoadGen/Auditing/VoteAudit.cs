@@ -81,61 +81,121 @@ internal static class VoteAudit
         var connectionString = options.Postgres ?? throw new ArgumentException("The audit needs a PostgreSQL connection string.", nameof(options));
         var watch = Stopwatch.StartNew();
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await LoadExpectationsAsync(connection, truth, cancellationToken);
-
-        var standing = await ReadStandingAsync(connection, cancellationToken);
-        var settledSince = standing.Settled ? watch.Elapsed : (TimeSpan?)null;
-        var nextProgress = options.ProgressInterval;
-        while (!(standing.Settled && watch.Elapsed - settledSince >= StableFor) && watch.Elapsed < options.DrainTimeout)
+        var connection = await ConnectAsync(dataSource, truth, options, watch, output, cancellationToken);
+        try
         {
-            if (watch.Elapsed >= nextProgress)
+            var standing = await ReadStandingAsync(connection, cancellationToken);
+            var settledSince = standing.Settled ? watch.Elapsed : (TimeSpan?)null;
+            var nextProgress = options.ProgressInterval;
+            while (!(standing.Settled && watch.Elapsed - settledSince >= StableFor) && watch.Elapsed < options.DrainTimeout)
             {
-                await output.WriteLineAsync(standing.Describe(watch.Elapsed));
-                nextProgress += options.ProgressInterval;
+                if (watch.Elapsed >= nextProgress)
+                {
+                    await output.WriteLineAsync(standing.Describe(watch.Elapsed));
+                    nextProgress += options.ProgressInterval;
+                }
+
+                await Task.Delay(PollInterval, cancellationToken);
+                var previous = standing;
+                try
+                {
+                    standing = await ReadStandingAsync(connection, cancellationToken);
+                }
+                catch (NpgsqlException e) when (IsUnavailable(e) && watch.Elapsed < options.DrainTimeout)
+                {
+                    // PostgreSQL restarted or failed over while the pipeline drained: this run's expectations were in the
+                    // lost connection's temporary table; load them again on a new one.
+                    await output.WriteLineAsync($"  the audit lost PostgreSQL ({e.Message}); connecting again");
+                    await connection.DisposeAsync();
+                    connection = await ConnectAsync(dataSource, truth, options, watch, output, cancellationToken);
+                    continue;
+                }
+
+                if (!standing.Settled || standing != previous)
+                {
+                    settledSince = standing.Settled ? watch.Elapsed : null;
+                }
             }
 
-            await Task.Delay(PollInterval, cancellationToken);
-            var previous = standing;
-            standing = await ReadStandingAsync(connection, cancellationToken);
-            if (!standing.Settled || standing != previous)
+            var (tallies, rows) = await ReadTalliesAndRowsAsync(connection, cancellationToken);
+            var excess = tallies.Keys.Union(rows.Keys).Select(o => tallies.GetValueOrDefault(o) - rows.GetValueOrDefault(o)).ToArray();
+            var (resultsTotal, resultsAgree, resultsProblem) = options.Results is { } results
+                ? await CheckResultsAsync(results, connection, options.RequestTimeout, cancellationToken)
+                : (null, null, null);
+
+            return new AuditReport
             {
-                settledSince = standing.Settled ? watch.Elapsed : null;
+                Voters = truth.Voters,
+                Acknowledged = standing.Acknowledged,
+                AcknowledgedVotes = truth.AcknowledgedVotes,
+                Counted = standing.Counted,
+                Lost = standing.Lost,
+                WrongOption = standing.WrongOption,
+                WrongVoteId = standing.WrongVoteId,
+                Unexpected = standing.Unexpected,
+                Uncertain = standing.Uncertain,
+                UncertainTookUnconfirmed = standing.UncertainTookUnconfirmed,
+                DoubleCounted = excess.Where(e => e > 0).Sum(),
+                MissingFromTallies = -excess.Where(e => e < 0).Sum(),
+                Tallies = tallies,
+                Rows = rows,
+                RunRows = await ReadCountsAsync(connection, RunRowsSql, cancellationToken),
+                RunExpected = truth.ExpectedByOption(),
+                Drained = standing.Settled,
+                DrainTime = settledSince ?? watch.Elapsed,
+                ResultsTotal = resultsTotal,
+                ResultsAgree = resultsAgree,
+                ResultsProblem = resultsProblem,
+                Examples = standing.Settled ? [] : await ReadExamplesAsync(connection, cancellationToken),
+            };
+        }
+        finally
+        {
+            await connection.DisposeAsync();
+        }
+    }
+
+    /// <summary>
+    /// A connection with this run's expectations loaded, waiting (within the drain timeout) while PostgreSQL cannot be
+    /// reached or is still recovering: a fault run may end its load while PostgreSQL is down or failing over.
+    /// </summary>
+    private static async Task<NpgsqlConnection> ConnectAsync(NpgsqlDataSource dataSource, GroundTruth truth, LoadOptions options, Stopwatch watch,
+        TextWriter output, CancellationToken cancellationToken)
+    {
+        var said = false;
+        while (true)
+        {
+            NpgsqlConnection? connection = null;
+            try
+            {
+                connection = await dataSource.OpenConnectionAsync(cancellationToken);
+                await LoadExpectationsAsync(connection, truth, cancellationToken);
+                return connection;
+            }
+            catch (NpgsqlException e) when (IsUnavailable(e) && watch.Elapsed < options.DrainTimeout)
+            {
+                if (connection is not null)
+                {
+                    await connection.DisposeAsync();
+                }
+
+                if (!said)
+                {
+                    await output.WriteLineAsync($"  PostgreSQL cannot be read yet ({e.Message}); waiting for it");
+                    said = true;
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
             }
         }
-
-        var (tallies, rows) = await ReadTalliesAndRowsAsync(connection, cancellationToken);
-        var excess = tallies.Keys.Union(rows.Keys).Select(o => tallies.GetValueOrDefault(o) - rows.GetValueOrDefault(o)).ToArray();
-        var (resultsTotal, resultsAgree, resultsProblem) = options.Results is { } results
-            ? await CheckResultsAsync(results, connection, options.RequestTimeout, cancellationToken)
-            : (null, null, null);
-
-        return new AuditReport
-        {
-            Voters = truth.Voters,
-            Acknowledged = standing.Acknowledged,
-            AcknowledgedVotes = truth.AcknowledgedVotes,
-            Counted = standing.Counted,
-            Lost = standing.Lost,
-            WrongOption = standing.WrongOption,
-            WrongVoteId = standing.WrongVoteId,
-            Unexpected = standing.Unexpected,
-            Uncertain = standing.Uncertain,
-            UncertainTookUnconfirmed = standing.UncertainTookUnconfirmed,
-            DoubleCounted = excess.Where(e => e > 0).Sum(),
-            MissingFromTallies = -excess.Where(e => e < 0).Sum(),
-            Tallies = tallies,
-            Rows = rows,
-            RunRows = await ReadCountsAsync(connection, RunRowsSql, cancellationToken),
-            RunExpected = truth.ExpectedByOption(),
-            Drained = standing.Settled,
-            DrainTime = settledSince ?? watch.Elapsed,
-            ResultsTotal = resultsTotal,
-            ResultsAgree = resultsAgree,
-            ResultsProblem = resultsProblem,
-            Examples = standing.Settled ? [] : await ReadExamplesAsync(connection, cancellationToken),
-        };
     }
+
+    /// <summary>
+    /// PostgreSQL is down, restarting or failing over: the connection failed, the server is shutting down or still
+    /// recovering (57P01-57P03), or it is a standby being promoted (25006, read-only).
+    /// </summary>
+    private static bool IsUnavailable(NpgsqlException e) =>
+        e.IsTransient || e is PostgresException { SqlState: "57P01" or "57P02" or "57P03" or "25006" };
 
     /// <summary>This run's expectations into a temporary table of this connection.</summary>
     private static async Task LoadExpectationsAsync(NpgsqlConnection connection, GroundTruth truth, CancellationToken cancellationToken)
