@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using StackExchange.Redis;
 using Voting.LoadGen;
 using Voting.LoadGen.Auditing;
 using Voting.Local.Applications;
@@ -12,7 +13,8 @@ namespace Voting.EndToEnd.Tests;
 /// <summary>
 /// Invariant 4 under overload: a front end beyond its concurrency limit and queue answers 503 with <c>Retry-After</c>
 /// and a body saying the vote was not recorded — at once, never a 500 or a timeout — while its health endpoints still
-/// answer; and a burst far beyond what it takes loses no acknowledged vote.
+/// answer; a burst far beyond what it takes loses no acknowledged vote; and a front end whose Redis is nearly full says
+/// it is not ready before that Redis refuses writes.
 /// </summary>
 [Collection(VotingSystemCollection.Name)]
 public sealed class OverloadTests(VotingSystemFixture system, ITestOutputHelper output)
@@ -119,4 +121,46 @@ public sealed class OverloadTests(VotingSystemFixture system, ITestOutputHelper 
         Assert.Equal(0, audit.WrongChoice);
         Assert.Contains("AUDIT PASSED", text.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AFrontEndWhoseRedisIsNearlyFullIsNotReadyAndReadyAgainOnceThereIsRoom()
+    {
+        await using var redis = await TestServers.StartRedisAsync();
+        await using var web = system.Apps.StartWeb("frontend-nearly-full", redis.Endpoint);
+        await web.WaitReadyAsync(StartTimeout);
+        using var http = new HttpClient();
+        var ready = new Uri(web.BaseAddress, "health/ready");
+
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint + ",allowAdmin=true");
+        var database = connection.GetDatabase();
+        for (var i = 0; i < 64; i++)
+        {
+            await database.StreamAddAsync("backlog", "x", new string('x', 16 * 1024));
+        }
+
+        // Room for a while yet (used is 80 % of maxmemory): ready.
+        await database.ExecuteAsync("CONFIG", "SET", "maxmemory", await UsedMemoryAsync(connection, redis) * 100 / 80);
+        await Poll.UntilAsync(async () => (await http.GetAsync(ready)).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(10), "not ready at 80 % of maxmemory");
+
+        // 95 %: above the 90 % mark, not ready, though it still takes a vote sent to it.
+        await database.ExecuteAsync("CONFIG", "SET", "maxmemory", await UsedMemoryAsync(connection, redis) * 100 / 95);
+        HttpResponseMessage? answer = null;
+        await Poll.UntilAsync(async () => (answer = await http.GetAsync(ready)).StatusCode == HttpStatusCode.ServiceUnavailable,
+            TimeSpan.FromSeconds(10), "still ready at 95 % of maxmemory");
+        var check = (await Browser.JsonAsync(answer!)).GetProperty("checks").GetProperty("redis");
+        Assert.Equal("Unhealthy", check.GetProperty("status").GetString());
+        Assert.Contains("nearly full", check.GetProperty("description").GetString(), StringComparison.Ordinal);
+        Assert.Contains("Overload:RedisMemoryNotReadyFraction", check.GetProperty("description").GetString(), StringComparison.Ordinal);
+        using var browser = new Browser();
+        await browser.OpenAsync(web.BaseAddress);
+        Assert.Equal(HttpStatusCode.Accepted, (await browser.VoteWithJsonAsync(web.BaseAddress, "a")).StatusCode);
+
+        // No limit: ready again.
+        await database.ExecuteAsync("CONFIG", "SET", "maxmemory", 0);
+        await Poll.UntilAsync(async () => (await http.GetAsync(ready)).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(10), "not ready again without a maxmemory");
+    }
+
+    private static async Task<long> UsedMemoryAsync(ConnectionMultiplexer connection, RedisServer redis) => long.Parse(
+        (await connection.GetServer(redis.Endpoint).InfoAsync("memory")).SelectMany(g => g).Single(p => p.Key == "used_memory").Value,
+        CultureInfo.InvariantCulture);
 }

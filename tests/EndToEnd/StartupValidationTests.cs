@@ -51,8 +51,9 @@ public sealed class StartupValidationTests(VotingSystemFixture system)
             {
                 ["Overload__ConcurrencyLimit"] = "0",
                 ["Overload__QueueLimit"] = "-1",
+                ["Overload__RedisMemoryNotReadyFraction"] = "1.5",
             }),
-            "Overload:ConcurrencyLimit", "Overload__ConcurrencyLimit", "Overload:QueueLimit");
+            "Overload:ConcurrencyLimit", "Overload__ConcurrencyLimit", "Overload:QueueLimit", "Overload:RedisMemoryNotReadyFraction");
     }
 
     [Fact]

@@ -115,6 +115,9 @@ public static partial class FrontendHostingExtensions
         configuration.SyncTimeout = (int)frontend.RedisTimeout.TotalMilliseconds;
         configuration.ConnectTimeout = (int)frontend.RedisTimeout.TotalMilliseconds;
         configuration.ClientName = "voting-" + frontend.Id;
+        // For INFO memory in the readiness check (RedisHealthCheck), which StackExchange.Redis counts as an admin
+        // command; the front end sends no other.
+        configuration.AllowAdmin = true;
         return ConnectionMultiplexer.Connect(configuration);
     }
 

@@ -14,4 +14,11 @@ public sealed class OverloadOptions
 
     /// <summary>Requests waiting for one of those places, oldest first; one more is shed. 0: none wait.</summary>
     public int QueueLimit { get; set; } = 512;
+
+    /// <summary>
+    /// Readiness turns <c>Unhealthy</c> while the front end's Redis uses more than this share of its
+    /// <c>maxmemory</c> (a Redis without a limit is never near it): a balancer then routes new votes elsewhere before
+    /// that Redis refuses writes. Between 0 and 1.
+    /// </summary>
+    public double RedisMemoryNotReadyFraction { get; set; } = 0.9;
 }

@@ -27,6 +27,8 @@ public static class OverloadProtection
                 SettingsValidation.Invalid("Overload:ConcurrencyLimit", "must be a whole number from 1 to 100000 (requests handled at once)."))
             .Validate(o => o.QueueLimit is >= 0 and <= 1_000_000,
                 SettingsValidation.Invalid("Overload:QueueLimit", "must be a whole number from 0 to 1000000 (requests waiting for a place)."))
+            .Validate(o => o.RedisMemoryNotReadyFraction is > 0 and <= 1,
+                SettingsValidation.Invalid("Overload:RedisMemoryNotReadyFraction", "must be above 0 and at most 1 (e.g. 0.9: not ready above 90 % of Redis' maxmemory)."))
             .ValidateOnStart();
         builder.Services.AddRateLimiter(limiter =>
         {

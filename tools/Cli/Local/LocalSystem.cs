@@ -259,6 +259,7 @@ internal sealed class LocalSystem
             Port = PortOf(name, Settings.RedisBase + index),
             LogPath = LogPath(name),
             AppendFsync = Settings.AppendFsync,
+            MaxMemory = Settings.RedisMaxMemory,
         };
     }
 
