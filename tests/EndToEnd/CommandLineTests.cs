@@ -33,6 +33,21 @@ public sealed partial class CommandLineTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AnUnusableRedisMaxMemoryIsRefusedNamingTheVariableAndStartsNothing()
+    {
+        var voting = new VotingCommand(new Dictionary<string, string>(VotingCommand.ForNewSystem(frontends: 1).Environment)
+        {
+            ["VOTING_REDIS_MAXMEMORY"] = "lots",
+        });
+
+        var result = await voting.RunAsync("up", "--detach");
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        Assert.Contains("VOTING_REDIS_MAXMEMORY must be a Redis memory size", result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(voting.Environment["VOTING_DATA"], "run")), "a refused command started something");
+    }
+
+    [Fact]
     public async Task TheSystemStartsTakesVotesGrowsRetiresAFrontEndAndStops()
     {
         var voting = VotingCommand.ForNewSystem(frontends: 1);

@@ -44,6 +44,19 @@ public sealed class StartupValidationTests(VotingSystemFixture system)
     }
 
     [Fact]
+    public async Task AFrontEndWithUnusableOverloadLimitsFailsNamingThem()
+    {
+        await AssertFailsNamingAsync(
+            system.Apps.StartWeb("bad-limits", "127.0.0.1:1", new Dictionary<string, string?>
+            {
+                ["Overload__ConcurrencyLimit"] = "0",
+                ["Overload__QueueLimit"] = "-1",
+                ["Overload__RedisMemoryNotReadyFraction"] = "1.5",
+            }),
+            "Overload:ConcurrencyLimit", "Overload__ConcurrencyLimit", "Overload:QueueLimit", "Overload:RedisMemoryNotReadyFraction");
+    }
+
+    [Fact]
     public async Task ASettingKeptInASecretFileIsReadAsDockerSwarmMountsIt()
     {
         // As in deploy/swarm: the voter-cookie key is a Docker secret, a file named after the setting.

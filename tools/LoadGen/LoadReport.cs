@@ -44,6 +44,18 @@ public sealed record LoadSummary
 
     public required IReadOnlyDictionary<int, long> RefusedByStatus { get; init; }
 
+    /// <summary>Votes answered 503 (a front end or the balancer could not take them: Redis down or full, or overloaded).</summary>
+    public long Unavailable => RefusedByStatus.GetValueOrDefault(503);
+
+    /// <summary>Of <see cref="Unavailable"/>, those without a <c>Retry-After</c> header.</summary>
+    public required long UnavailableWithoutRetryAfter { get; init; }
+
+    /// <summary>Votes answered 429 (rate limited).</summary>
+    public long RateLimited => RefusedByStatus.GetValueOrDefault(429);
+
+    /// <summary>Votes answered with a 5xx other than 503: never expected, bad input included.</summary>
+    public long OtherServerErrors => RefusedByStatus.Where(s => s.Key >= 500 && s.Key != 503).Sum(s => s.Value);
+
     public required long Errors { get; init; }
 
     public required IReadOnlyDictionary<RequestError, long> ErrorsByKind { get; init; }
@@ -56,6 +68,9 @@ public sealed record LoadSummary
 
     /// <summary>Answered votes (acknowledged or refused); requests without an answer are counted as errors instead.</summary>
     public required LatencySummary VoteLatency { get; init; }
+
+    /// <summary>Acknowledged votes only: what the voters whose vote was taken waited.</summary>
+    public required LatencySummary AcknowledgedLatency { get; init; }
 
     public required LatencySummary PageLatency { get; init; }
 
@@ -72,11 +87,13 @@ public sealed record LoadSummary
         Acknowledged = counters.Acknowledged,
         Refused = counters.Refused,
         RefusedByStatus = counters.RefusedByStatus(),
+        UnavailableWithoutRetryAfter = counters.UnavailableWithoutRetryAfter,
         Errors = counters.Errors,
         ErrorsByKind = counters.ErrorsByKind(),
         Elapsed = elapsed,
         VotesPerSecond = elapsed > TimeSpan.Zero ? counters.Completed / elapsed.TotalSeconds : 0,
         VoteLatency = LatencySummary.From(latencies.Votes),
+        AcknowledgedLatency = LatencySummary.From(latencies.Acknowledged),
         PageLatency = LatencySummary.From(latencies.Pages),
         ReceiptsOutOfSendOrder = truth.ReceiptsOutOfSendOrder,
     };
@@ -91,6 +108,11 @@ public static class ReportText
         Line(text, $"Load done in {load.Elapsed.TotalSeconds:F1} s: {load.VotersStarted:N0} of {load.VotersPlanned:N0} voters started, vote pages {load.Pages:N0} ({load.PagesFailed:N0} failed), votes sent {load.VotesSent:N0}");
         Line(text, $"  votes/s {load.VotesPerSecond:N0}  acknowledged {load.Acknowledged:N0}  refused {load.Refused:N0}{ByKey(load.RefusedByStatus)}  errors {load.Errors:N0}{ByKey(load.ErrorsByKind)}");
         Line(text, $"  vote latency  {Percentiles(load.VoteLatency)}");
+        Line(text, $"  acknowledged  {Percentiles(load.AcknowledgedLatency)}");
+        if (load.VotesSent > 0)
+        {
+            Line(text, $"  answered 503 {Share(load.Unavailable, load.VotesSent)} ({load.Unavailable:N0}, {load.UnavailableWithoutRetryAfter:N0} without Retry-After), 429 {Share(load.RateLimited, load.VotesSent)} ({load.RateLimited:N0}), other 5xx {load.OtherServerErrors:N0}");
+        }
         Line(text, $"  page latency  {Percentiles(load.PageLatency)}");
         if (load.ReceiptsOutOfSendOrder > 0)
         {
@@ -159,6 +181,8 @@ public static class ReportText
     private static string Percentiles(LatencySummary latency) => latency.Count == 0
         ? "no answers"
         : $"p50 {Latency.Format(latency.P50)}  p90 {Latency.Format(latency.P90)}  p99 {Latency.Format(latency.P99)}  p99.9 {Latency.Format(latency.P999)}  max {Latency.Format(latency.Max)}  (mean {Latency.Format(latency.Mean)}, {latency.Count.ToString("N0", CultureInfo.InvariantCulture)} answers)";
+
+    private static string Share(long part, long whole) => (whole == 0 ? 0 : (double)part / whole).ToString("P1", CultureInfo.InvariantCulture);
 
     private static string ByKey<TKey>(IReadOnlyDictionary<TKey, long> counts)
         where TKey : notnull => counts.Count == 0

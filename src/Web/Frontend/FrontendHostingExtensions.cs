@@ -8,6 +8,7 @@ using Voting.Clustering;
 using Voting.ServiceDefaults.Configuration;
 using Voting.ServiceDefaults.Health;
 using Voting.ServiceDefaults.Voting;
+using Voting.Web.Overload;
 using Voting.Web.Voting;
 
 namespace Voting.Web.Frontend;
@@ -61,6 +62,7 @@ public static partial class FrontendHostingExtensions
         });
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, VotingJsonContext.Default));
         services.AddProblemDetails();
+        builder.AddVotingOverloadProtection();
         services.AddSingleton<RegistrationRefusal>();
         services.AddHealthChecks()
             .AddCheck<RedisHealthCheck>("redis", tags: [HealthEndpoints.ReadyTag], timeout: HealthEndpoints.CheckTimeout)
@@ -97,6 +99,8 @@ public static partial class FrontendHostingExtensions
             headers.CacheControl = "no-store";
             return next(context);
         });
+        // After the headers above, so that a shed request carries them too.
+        app.UseVotingOverloadProtection();
         return app;
     }
 
@@ -111,6 +115,9 @@ public static partial class FrontendHostingExtensions
         configuration.SyncTimeout = (int)frontend.RedisTimeout.TotalMilliseconds;
         configuration.ConnectTimeout = (int)frontend.RedisTimeout.TotalMilliseconds;
         configuration.ClientName = "voting-" + frontend.Id;
+        // For INFO memory in the readiness check (RedisHealthCheck), which StackExchange.Redis counts as an admin
+        // command; the front end sends no other.
+        configuration.AllowAdmin = true;
         return ConnectionMultiplexer.Connect(configuration);
     }
 

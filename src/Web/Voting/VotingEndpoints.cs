@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using Voting.ServiceDefaults.Voting;
 using Voting.Web.Frontend;
+using Voting.Web.Overload;
 
 namespace Voting.Web.Voting;
 
@@ -19,11 +20,13 @@ public static partial class VotingEndpoints
 
     public static IEndpointRouteBuilder MapVotingEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/", ShowPage);
-        endpoints.MapPost("/", VoteFromFormAsync).DisableAntiforgery();
+        // The page and the votes share the front end's concurrency limit (OverloadProtection): beyond it and its
+        // queue, they are answered 503 at once. Health and metrics are never limited.
+        endpoints.MapGet("/", ShowPage).RequireVotingAdmission();
+        endpoints.MapPost("/", VoteFromFormAsync).DisableAntiforgery().RequireVotingAdmission();
 
         var api = endpoints.MapGroup("/api");
-        api.MapPost("/votes", VoteFromJsonAsync);
+        api.MapPost("/votes", VoteFromJsonAsync).RequireVotingAdmission();
         api.MapGet("/options", (BallotOptions ballot) => TypedResults.Ok(ballot.All));
         return endpoints;
     }

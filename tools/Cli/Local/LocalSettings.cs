@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Voting.Local;
 
 namespace Voting.Cli.Local;
@@ -9,7 +10,7 @@ namespace Voting.Cli.Local;
 /// README.md): where its data and logs live, how many workers and front ends <c>up</c> starts, and the loopback
 /// ports. Worker silo N and front end N (1, 2, ...) take a base port plus N.
 /// </summary>
-internal sealed record LocalSettings
+internal sealed partial record LocalSettings
 {
     public required string Data { get; init; }
 
@@ -26,6 +27,12 @@ internal sealed record LocalSettings
 
     /// <summary>The Redis servers' fsync policy: <c>everysec</c> or <c>always</c>.</summary>
     public string AppendFsync { get; init; } = "everysec";
+
+    /// <summary>
+    /// Each Redis server's <c>maxmemory</c> (<c>1gb</c>, as on the Swarm; <c>0</c>: no limit). A front end whose Redis
+    /// is near it answers not ready; a full one refuses votes with 503 instead of growing until the machine runs out.
+    /// </summary>
+    public string RedisMaxMemory { get; init; } = "1gb";
 
     public int PostgresPort { get; init; } = 5433;
 
@@ -75,6 +82,18 @@ internal sealed record LocalSettings
             return fallback;
         }
 
+        string Memory(string name, string fallback)
+        {
+            var text = Text(name, fallback);
+            if (MemoryPattern().IsMatch(text))
+            {
+                return text.ToLowerInvariant();
+            }
+
+            failures.Add($"{name} must be a Redis memory size such as 1gb, 512mb or 0 (no limit), not '{text}'.");
+            return fallback;
+        }
+
         const int MaxPort = 65535 - 99;
         var settings = new LocalSettings
         {
@@ -83,6 +102,7 @@ internal sealed record LocalSettings
             Frontends = Number("VOTING_FRONTENDS", 2, 1, 99),
             Clustering = OneOf("VOTING_CLUSTERING", "AdoNet", "AdoNet", "Localhost"),
             AppendFsync = OneOf("VOTING_APPENDFSYNC", "everysec", "everysec", "always"),
+            RedisMaxMemory = Memory("VOTING_REDIS_MAXMEMORY", "1gb"),
             PostgresPort = Number("VOTING_PG_PORT", 5433, 1, 65535),
             ResultsPort = Number("VOTING_RESULTS_PORT", 8090, 1, 65535),
             BalancerPort = Number("VOTING_BALANCER_PORT", 8080, 1, 65535),
@@ -95,6 +115,9 @@ internal sealed record LocalSettings
         };
         return failures.Count == 0 ? settings : throw new LocalSettingsException(failures);
     }
+
+    [GeneratedRegex("^[0-9]{1,12}(b|kb|mb|gb)?$", RegexOptions.IgnoreCase)]
+    private static partial Regex MemoryPattern();
 }
 
 /// <summary>One or more <c>VOTING_*</c> settings cannot be used; the message names each.</summary>

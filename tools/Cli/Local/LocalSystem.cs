@@ -405,6 +405,7 @@ internal sealed class LocalSystem
             Port = PortOf(name, Settings.RedisBase + index),
             LogPath = LogPath(name),
             AppendFsync = Settings.AppendFsync,
+            MaxMemory = Settings.RedisMaxMemory,
         };
     }
 

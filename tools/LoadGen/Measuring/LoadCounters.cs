@@ -32,6 +32,7 @@ public sealed class LoadCounters
     private long _acknowledged;
     private long _pages;
     private long _pagesFailed;
+    private long _unavailableWithoutRetryAfter;
 
     /// <summary>Votes sent (each request, a double submission counts twice).</summary>
     public long Sent => Volatile.Read(ref _sent);
@@ -72,6 +73,9 @@ public sealed class LoadCounters
     /// <summary>Votes that got an answer or gave up: sent minus in flight.</summary>
     public long Completed => Acknowledged + Refused + Errors;
 
+    /// <summary>Votes answered 503 without a <c>Retry-After</c>: invariant 4 wants one on every 503.</summary>
+    public long UnavailableWithoutRetryAfter => Volatile.Read(ref _unavailableWithoutRetryAfter);
+
     /// <summary>Vote pages (<c>GET /</c>) that issued a voter cookie.</summary>
     public long Pages => Volatile.Read(ref _pages);
 
@@ -83,6 +87,8 @@ public sealed class LoadCounters
     public void OnAcknowledged() => Interlocked.Increment(ref _acknowledged);
 
     public void OnRefused(int status) => Interlocked.Increment(ref _refusedByStatus[Math.Clamp(status, 0, _refusedByStatus.Length - 1)]);
+
+    public void OnUnavailableWithoutRetryAfter() => Interlocked.Increment(ref _unavailableWithoutRetryAfter);
 
     public void OnError(RequestError error) => Interlocked.Increment(ref _errors[(int)error]);
 

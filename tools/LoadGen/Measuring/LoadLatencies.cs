@@ -12,15 +12,19 @@ public sealed class LoadLatencies
     /// <summary>Every answered vote (acknowledged or refused) since the start.</summary>
     public LatencyHistogram Votes { get; } = new();
 
+    /// <summary>The acknowledged votes only: under overload, the latency of the votes that were taken.</summary>
+    public LatencyHistogram Acknowledged { get; } = new();
+
     /// <summary>Every vote page (<c>GET /</c>).</summary>
     public LatencyHistogram Pages { get; } = new();
 
-    /// <summary>Records an answered vote sent at <paramref name="startTimestamp"/>.</summary>
-    public void Record(long startTimestamp)
+    /// <summary>Records an answered vote sent at <paramref name="startTimestamp"/>; returns its latency in microseconds.</summary>
+    public long Record(long startTimestamp)
     {
         var microseconds = (long)System.Diagnostics.Stopwatch.GetElapsedTime(startTimestamp).TotalMicroseconds;
         Votes.Record(microseconds);
         _intervals[Volatile.Read(ref _current)].Record(microseconds);
+        return microseconds;
     }
 
     /// <summary>

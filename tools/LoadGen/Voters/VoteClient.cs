@@ -95,6 +95,11 @@ internal sealed class VoteClient(HttpClient http, VoteRequests requests, IReadOn
             {
                 latencies.Record(start);
                 counters.OnRefused(status);
+                if (status == 503 && response.Headers.RetryAfter is null)
+                {
+                    counters.OnUnavailableWithoutRetryAfter();
+                }
+
                 // A 5xx may come after Redis took the vote (a timeout waiting for its answer): not promised, not excluded.
                 return new VoteAnswer(status >= 500 ? VoteResult.Unconfirmed : VoteResult.Refused);
             }
@@ -105,7 +110,7 @@ internal sealed class VoteClient(HttpClient http, VoteRequests requests, IReadOn
                 return new VoteAnswer(VoteResult.Unconfirmed);
             }
 
-            latencies.Record(start);
+            var microseconds = latencies.Record(start);
             // The answer is already buffered by HttpClient: copy it into a pooled buffer rather than a new array.
             var buffer = ArrayPool<byte>.Shared.Rent(AnswerBufferBytes);
             try
@@ -115,6 +120,7 @@ internal sealed class VoteClient(HttpClient http, VoteRequests requests, IReadOn
                 if (answer.Result == VoteResult.Acknowledged)
                 {
                     counters.OnAcknowledged();
+                    latencies.Acknowledged.Record(microseconds);
                 }
                 else
                 {
