@@ -209,6 +209,43 @@ public sealed class DrainNeverStopsTests(WorkerClusterFixture fixture)
         Assert.Equal(["holder", "me"], left);
     }
 
+    /// <summary>
+    /// A drainer takes over everything pending when it activates; entries another consumer reads after that — a
+    /// duplicate activation, as after a partition, that dies before it commits — are counted only because every
+    /// <see cref="Draining.DrainingOptions.SweepInterval"/> the drainer also takes over entries idle longer than
+    /// <see cref="Draining.DrainingOptions.ClaimIdleTime"/>.
+    /// </summary>
+    [Fact]
+    public async Task EntriesADeadConsumerLeftPendingAfterTheTakeOverAreCountedByThePeriodicSweep()
+    {
+        var frontend = NewFrontend();
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var options = new Draining.DrainingOptions { ClaimIdleTime = TimeSpan.FromMilliseconds(100), SweepInterval = TimeSpan.FromSeconds(30) };
+        await using var drainer = new TestDrainer(fixture, "survivor", options, clock);
+        drainer.Cycle.Follow(frontend.Info);
+        await drainer.TickAsync(); // the activation's take-over: nothing is pending yet
+
+        var votes = Enumerable.Range(0, 50).Select(i => TestVotes.Cast(Guid.NewGuid(), i % 2 == 0 ? "a" : "b", i)).ToArray();
+        await frontend.AddAsync(votes);
+        var read = await frontend.Redis.StreamReadGroupAsync(frontend.StreamKey, VoteStreamEntry.ConsumerGroup, "dead-duplicate", StreamPosition.NewMessages, 100);
+        Assert.Equal(votes.Length, read.Length);
+        await Poll.UntilAsync(
+            async () => (await frontend.Redis.StreamPendingMessagesAsync(frontend.StreamKey, VoteStreamEntry.ConsumerGroup, 100, "dead-duplicate"))
+                .All(p => p.IdleTimeInMilliseconds > options.ClaimIdleTime.TotalMilliseconds),
+            Timeout, "the dead consumer's entries are not idle yet");
+
+        // Between sweeps a tick drains only entries nobody was given: these wait.
+        clock.Advance(options.SweepInterval - TimeSpan.FromSeconds(1));
+        await drainer.TickAsync();
+        Assert.Empty(await fixture.Database.ReadVotesAsync(votes.Select(v => v.VoterId)));
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await drainer.TickAsync();
+        var stored = await fixture.Database.ReadVotesAsync(votes.Select(v => v.VoterId));
+        Assert.All(votes, v => Assert.Equal(v.VoteId, stored[v.VoterId].VoteId));
+        Assert.Equal(0, (await frontend.Redis.StreamPendingAsync(frontend.StreamKey, VoteStreamEntry.ConsumerGroup)).PendingMessageCount);
+    }
+
     /// <summary>Sums a counter of the worker's meter for one front end, as the silos in this process record it.</summary>
     private sealed class CounterProbe : IDisposable
     {
