@@ -1,4 +1,7 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core.Internal;
+using Orleans.TestingHost;
 using StackExchange.Redis;
 using Voting.Storage.Streams;
 using Voting.Testing;
@@ -244,6 +247,35 @@ public sealed class DrainNeverStopsTests(WorkerClusterFixture fixture)
         var stored = await fixture.Database.ReadVotesAsync(votes.Select(v => v.VoterId));
         Assert.All(votes, v => Assert.Equal(v.VoteId, stored[v.VoterId].VoteId));
         Assert.Equal(0, (await frontend.Redis.StreamPendingAsync(frontend.StreamKey, VoteStreamEntry.ConsumerGroup)).PendingMessageCount);
+    }
+
+    /// <summary>
+    /// The other periodic mechanism: the registry's reminder, which brings back a drainer whose activation is gone (its
+    /// silo died) when nothing else does — <see cref="Registry.DrainerRevival"/> gave up, the front end stopped
+    /// registering. The reminder must exist, and what it runs must bring the drainer back. (It fires once a minute at
+    /// the least; the test invokes it as the reminder service does rather than wait for it.)
+    /// </summary>
+    [Fact]
+    public async Task TheRegistrysReminderBringsBackADrainerWhoseActivationIsGone()
+    {
+        var frontend = NewFrontend();
+        await RegisterAsync(frontend);
+        var registry = fixture.Grains.GetFrontendRegistry();
+        var silo = Assert.IsType<InProcessSiloHandle>(fixture.Cluster.Primary);
+        var table = silo.SiloHost.Services.GetRequiredService<IReminderTable>();
+        var reminder = Assert.Single((await table.ReadRows(registry.GetGrainId())).Reminders, r => r.ReminderName == "revive-drainers");
+        Assert.Equal(new Registry.RegistryOptions().ReviveInterval, reminder.Period);
+
+        // The drainer's activation is gone; the one that answers next has been told of no stream.
+        var drainer = fixture.Grains.GetGrain<IQueueDrainerGrain>(frontend.Id);
+        var activatedAt = (await drainer.GetStatusAsync()).ActivatedAt;
+        await drainer.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+        await Poll.UntilAsync(async () => (await drainer.GetStatusAsync()).ActivatedAt != activatedAt, Timeout, "the drainer was not deactivated");
+        var waiting = TestVotes.Cast(Guid.NewGuid(), "a", 1);
+        await frontend.AddAsync(waiting);
+
+        await registry.AsReference<IRemindable>().ReceiveReminder("revive-drainers", default);
+        await WaitForVotesAsync(waiting);
     }
 
     /// <summary>Sums a counter of the worker's meter for one front end, as the silos in this process record it.</summary>
