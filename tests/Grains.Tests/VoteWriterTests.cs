@@ -59,6 +59,15 @@ public sealed class VoteWriterTests(WorkerClusterFixture fixture) : IAsyncLifeti
     [Fact]
     public async Task ABatchThatDeadlocksWithAnotherTransactionIsRetriedAndCommittedOnce()
     {
+        // The writer looks for a deadlock once, this long after its wait began: long enough, on a busy machine, for
+        // this test to see it wait and make the cycle.
+        await using (var slower = _database.CreateCommand(
+            "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET deadlock_timeout = %L', current_database(), '3s'); END $$"))
+        {
+            await slower.ExecuteNonQueryAsync();
+        }
+
+        _database.Clear();
         var first = Guid.Parse("00000000-0000-4000-8000-000000000001");
         var second = Guid.Parse("ffffffff-ffff-4fff-bfff-ffffffffffff");
         await _writer.WriteAsync("fe", [TestVotes.Cast(first, "a", 1), TestVotes.Cast(second, "a", 1)], CancellationToken.None);
