@@ -11,7 +11,7 @@ internal static class VotingMetrics
     private static readonly Meter Meter = new(MeterName);
 
     private static readonly Counter<long> Verdicts = Meter.CreateCounter<long>(
-        "voting.verdicts", unit: "{vote}", description: "Votes judged by the voter-identity shards, by verdict.");
+        "voting.verdicts", unit: "{vote}", description: "Votes judged by the voter-identity shards, by verdict (every verdict but SupersededInBatch is written).");
 
     private static readonly Counter<long> EntriesRead = Meter.CreateCounter<long>(
         "voting.drain.entries_read", unit: "{entry}", description: "Stream entries read by the drainers.");

@@ -1,4 +1,7 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Core.Internal;
+using Orleans.TestingHost;
 using StackExchange.Redis;
 using Voting.Storage.Streams;
 using Voting.Testing;
@@ -207,6 +210,72 @@ public sealed class DrainNeverStopsTests(WorkerClusterFixture fixture)
 
         var left = (await redis.StreamConsumerInfoAsync(frontend.StreamKey, VoteStreamEntry.ConsumerGroup)).Select(c => (string?)c.Name).Order();
         Assert.Equal(["holder", "me"], left);
+    }
+
+    /// <summary>
+    /// A drainer takes over everything pending when it activates; entries another consumer reads after that — a
+    /// duplicate activation, as after a partition, that dies before it commits — are counted only because every
+    /// <see cref="Draining.DrainingOptions.SweepInterval"/> the drainer also takes over entries idle longer than
+    /// <see cref="Draining.DrainingOptions.ClaimIdleTime"/>.
+    /// </summary>
+    [Fact]
+    public async Task EntriesADeadConsumerLeftPendingAfterTheTakeOverAreCountedByThePeriodicSweep()
+    {
+        var frontend = NewFrontend();
+        var clock = new ManualClock(DateTimeOffset.UtcNow);
+        var options = new Draining.DrainingOptions { ClaimIdleTime = TimeSpan.FromMilliseconds(100), SweepInterval = TimeSpan.FromSeconds(30) };
+        await using var drainer = new TestDrainer(fixture, "survivor", options, clock);
+        drainer.Cycle.Follow(frontend.Info);
+        await drainer.TickAsync(); // the activation's take-over: nothing is pending yet
+
+        var votes = Enumerable.Range(0, 50).Select(i => TestVotes.Cast(Guid.NewGuid(), i % 2 == 0 ? "a" : "b", i)).ToArray();
+        await frontend.AddAsync(votes);
+        var read = await frontend.Redis.StreamReadGroupAsync(frontend.StreamKey, VoteStreamEntry.ConsumerGroup, "dead-duplicate", StreamPosition.NewMessages, 100);
+        Assert.Equal(votes.Length, read.Length);
+        await Poll.UntilAsync(
+            async () => (await frontend.Redis.StreamPendingMessagesAsync(frontend.StreamKey, VoteStreamEntry.ConsumerGroup, 100, "dead-duplicate"))
+                .All(p => p.IdleTimeInMilliseconds > options.ClaimIdleTime.TotalMilliseconds),
+            Timeout, "the dead consumer's entries are not idle yet");
+
+        // Between sweeps a tick drains only entries nobody was given: these wait.
+        clock.Advance(options.SweepInterval - TimeSpan.FromSeconds(1));
+        await drainer.TickAsync();
+        Assert.Empty(await fixture.Database.ReadVotesAsync(votes.Select(v => v.VoterId)));
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await drainer.TickAsync();
+        var stored = await fixture.Database.ReadVotesAsync(votes.Select(v => v.VoterId));
+        Assert.All(votes, v => Assert.Equal(v.VoteId, stored[v.VoterId].VoteId));
+        Assert.Equal(0, (await frontend.Redis.StreamPendingAsync(frontend.StreamKey, VoteStreamEntry.ConsumerGroup)).PendingMessageCount);
+    }
+
+    /// <summary>
+    /// The other periodic mechanism: the registry's reminder, which brings back a drainer whose activation is gone (its
+    /// silo died) when nothing else does — <see cref="Registry.DrainerRevival"/> gave up, the front end stopped
+    /// registering. The reminder must exist, and what it runs must bring the drainer back. (It fires once a minute at
+    /// the least; the test invokes it as the reminder service does rather than wait for it.)
+    /// </summary>
+    [Fact]
+    public async Task TheRegistrysReminderBringsBackADrainerWhoseActivationIsGone()
+    {
+        var frontend = NewFrontend();
+        await RegisterAsync(frontend);
+        var registry = fixture.Grains.GetFrontendRegistry();
+        var silo = Assert.IsType<InProcessSiloHandle>(fixture.Cluster.Primary);
+        var table = silo.SiloHost.Services.GetRequiredService<IReminderTable>();
+        var reminder = Assert.Single((await table.ReadRows(registry.GetGrainId())).Reminders, r => r.ReminderName == "revive-drainers");
+        Assert.Equal(new Registry.RegistryOptions().ReviveInterval, reminder.Period);
+
+        // The drainer's activation is gone; the one that answers next has been told of no stream.
+        var drainer = fixture.Grains.GetGrain<IQueueDrainerGrain>(frontend.Id);
+        var activatedAt = (await drainer.GetStatusAsync()).ActivatedAt;
+        await drainer.AsReference<IGrainManagementExtension>().DeactivateOnIdle();
+        await Poll.UntilAsync(async () => (await drainer.GetStatusAsync()).ActivatedAt != activatedAt, Timeout, "the drainer was not deactivated");
+        var waiting = TestVotes.Cast(Guid.NewGuid(), "a", 1);
+        await frontend.AddAsync(waiting);
+
+        await registry.AsReference<IRemindable>().ReceiveReminder("revive-drainers", default);
+        await WaitForVotesAsync(waiting);
     }
 
     /// <summary>Sums a counter of the worker's meter for one front end, as the silos in this process record it.</summary>

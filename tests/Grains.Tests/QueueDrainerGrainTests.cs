@@ -1,5 +1,7 @@
+using Npgsql;
 using Orleans.Core.Internal;
 using StackExchange.Redis;
+using Voting.Grains.Draining;
 using Voting.Storage.Streams;
 using Voting.Testing;
 
@@ -208,6 +210,84 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
         var stored = await fixture.Database.ReadVotesAsync([voter]);
         Assert.Equal("a", stored[voter].Option);
         Assert.Equal(last.VoteId, stored[voter].VoteId);
+    }
+
+    /// <summary>
+    /// A voter votes a through one front end, then b through another. The second front end's drainer reads and judges
+    /// b, and cannot commit it (its worker is cut off from PostgreSQL); then that front end's entry is lost (its Redis
+    /// restarted within its fsync window, or it was retired with force). The first vote, which the shard judged
+    /// superseded by b, is still written: the voter keeps the vote that survived, not none.
+    /// </summary>
+    [Fact]
+    public async Task AVoteJudgedSupersededIsStillWrittenSoALaterVoteLostBeforeItsCommitLeavesTheVoterCounted()
+    {
+        var first = NewFrontend();
+        var second = NewFrontend();
+        var voter = Guid.NewGuid();
+        var earlier = TestVotes.Cast(voter, "a", 1);
+        var later = TestVotes.Cast(voter, "b", 2);
+
+        await second.AddAsync(later);
+        await using (var unreachable = NpgsqlDataSource.Create("Host=127.0.0.1;Port=1;Username=voting;Database=voting;Timeout=2"))
+        await using (var cutOff = new TestDrainer(fixture, "cut-off-from-postgres", new DrainingOptions(), TimeProvider.System, unreachable))
+        {
+            cutOff.Cycle.Follow(second.Info);
+            await cutOff.Cycle.TickAsync(CancellationToken.None);
+            Assert.NotNull(cutOff.Cycle.LastError);
+        }
+
+        Assert.True(await second.Redis.KeyDeleteAsync(second.StreamKey));
+
+        await RegisterAsync(first);
+        await WaitUntilDrainedAsync(first, await first.AddAsync(earlier));
+
+        var stored = await fixture.Database.ReadVotesAsync([voter]);
+        Assert.True(stored.TryGetValue(voter, out var row), "the voter has no vote counted");
+        Assert.Equal(earlier.VoteId, row.VoteId);
+        await AssertTalliesEqualCountOfVotesAsync();
+    }
+
+    public static TheoryData<string> Orders() =>
+        ["one batch, in order", "one batch, reversed", "two batches, in order", "two batches, reversed", "two front ends, in order", "two front ends, reversed"];
+
+    /// <summary>
+    /// Every voter votes twice; whichever order the two votes arrive in — within one batch, in two batches of one
+    /// front end, through two front ends — the later one is counted, and only once.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Orders))]
+    public async Task TheLaterOfTwoVotesIsCountedOnceWhicheverOrderTheyArriveIn(string order)
+    {
+        var voters = Enumerable.Range(0, 40).Select(_ => Guid.NewGuid()).ToArray();
+        var earlier = voters.Select((v, i) => TestVotes.Cast(v, i % 2 == 0 ? "a" : "b", 1)).ToArray();
+        var later = voters.Select((v, i) => TestVotes.Cast(v, i % 4 < 2 ? "b" : "a", 2 + i)).ToArray();
+        var reversed = order.EndsWith("reversed", StringComparison.Ordinal);
+        var (firstVotes, secondVotes) = reversed ? (later, earlier) : (earlier, later);
+        var frontend = NewFrontend();
+        var other = order.StartsWith("two front ends", StringComparison.Ordinal) ? NewFrontend() : frontend;
+
+        if (order.StartsWith("one batch", StringComparison.Ordinal))
+        {
+            // Each voter's two votes next to each other, read in one batch once the drainer starts.
+            var last = await frontend.AddAsync(firstVotes.Zip(secondVotes).SelectMany(p => new[] { p.First, p.Second }));
+            await RegisterAsync(frontend);
+            await WaitUntilDrainedAsync(frontend, last);
+        }
+        else
+        {
+            await RegisterAsync(frontend);
+            await WaitUntilDrainedAsync(frontend, await frontend.AddAsync(firstVotes));
+            if (other != frontend)
+            {
+                await RegisterAsync(other);
+            }
+
+            await WaitUntilDrainedAsync(other, await other.AddAsync(secondVotes));
+        }
+
+        var stored = await fixture.Database.ReadVotesAsync(voters);
+        Assert.All(later, v => Assert.Equal(v.VoteId, stored[v.VoterId].VoteId));
+        await AssertTalliesEqualCountOfVotesAsync();
     }
 
     [Fact]

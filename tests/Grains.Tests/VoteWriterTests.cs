@@ -51,6 +51,75 @@ public sealed class VoteWriterTests(WorkerClusterFixture fixture) : IAsyncLifeti
         Assert.All(latest, l => Assert.Equal(l.Value.VoteId, stored[l.Key].VoteId));
     }
 
+    /// <summary>
+    /// A real deadlock: the writer's batch updates two voters in voter-id order; another transaction holds the second
+    /// voter's row and then asks for the first's. PostgreSQL aborts one of the two (40P01); the writer, whose wait
+    /// began first, is the one it finds in the cycle. Its batch is idempotent, so it is written again, once.
+    /// </summary>
+    [Fact]
+    public async Task ABatchThatDeadlocksWithAnotherTransactionIsRetriedAndCommittedOnce()
+    {
+        // The writer looks for a deadlock once, this long after its wait began: long enough, on a busy machine, for
+        // this test to see it wait and make the cycle.
+        await using (var slower = _database.CreateCommand(
+            "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET deadlock_timeout = %L', current_database(), '3s'); END $$"))
+        {
+            await slower.ExecuteNonQueryAsync();
+        }
+
+        _database.Clear();
+        var first = Guid.Parse("00000000-0000-4000-8000-000000000001");
+        var second = Guid.Parse("ffffffff-ffff-4fff-bfff-ffffffffffff");
+        await _writer.WriteAsync("fe", [TestVotes.Cast(first, "a", 1), TestVotes.Cast(second, "a", 1)], CancellationToken.None);
+        var batch = new[] { TestVotes.Cast(second, "b", 2), TestVotes.Cast(first, "b", 2) };
+
+        await using var other = await _database.OpenConnectionAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        // So that this transaction waits long before it looks for a deadlock: the writer is the one PostgreSQL aborts.
+        await ExecuteAsync(other, "SET LOCAL deadlock_timeout = '5min'");
+        await ExecuteAsync(other, "SELECT 1 FROM votes WHERE voter_id = @voter FOR UPDATE", second);
+
+        var write = _writer.WriteAsync("fe", batch, CancellationToken.None);
+        // The writer has updated the first voter's row and waits for the second's.
+        await Poll.UntilAsync(
+            async () =>
+            {
+                await using var blocked = _database.CreateCommand("SELECT count(*) FROM pg_stat_activity WHERE @pid = ANY(pg_blocking_pids(pid))");
+                blocked.Parameters.AddWithValue("pid", other.ProcessID);
+                return (long)(await blocked.ExecuteScalarAsync())! == 1;
+            },
+            TimeSpan.FromSeconds(30), "the writer does not wait for the other transaction");
+        Assert.False(write.IsCompleted);
+
+        // Returns once PostgreSQL aborted the writer's first attempt, which held the first voter's row.
+        await ExecuteAsync(other, "SELECT 1 FROM votes WHERE voter_id = @voter FOR UPDATE", first);
+        await transaction.RollbackAsync();
+
+        Assert.Equal(2, await write);
+        var stored = await _database.ReadVotesAsync([first, second]);
+        Assert.All(batch, v => Assert.Equal(v.VoteId, stored[v.VoterId].VoteId));
+        Assert.Equal(new Dictionary<string, long> { ["b"] = 2 }, await _database.ReadTalliesAsync());
+        Assert.Equal(await _database.CountVotesAsync(), await _database.ReadTalliesAsync());
+        await Poll.UntilAsync(async () => await DeadlocksAsync() == 1, TimeSpan.FromSeconds(30), "PostgreSQL reports no deadlock in this database");
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, Guid? voter = null)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        if (voter is { } id)
+        {
+            command.Parameters.AddWithValue("voter", id);
+        }
+
+        await command.ExecuteNonQueryAsync();
+    }
+
+    private async Task<long> DeadlocksAsync()
+    {
+        await using var command = _database.CreateCommand("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()");
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     [Fact]
     public async Task AnOlderVoteWrittenLaterDoesNotReplaceTheLatest()
     {

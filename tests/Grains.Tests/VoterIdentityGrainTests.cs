@@ -33,12 +33,13 @@ public sealed class VoterIdentityGrainTests(WorkerClusterFixture fixture)
     }
 
     [Fact]
-    public async Task OlderVoteThanTheAcceptedOneIsSuperseded()
+    public async Task OlderVoteThanTheAcceptedOneIsSupersededAndStillWritten()
     {
+        // The accepted vote came in an earlier batch, which may never commit: PostgreSQL keeps the later of the two.
         await JudgeAsync(TestVotes.Cast(_voter, "a", 2));
         var verdicts = await JudgeAsync(TestVotes.Cast(_voter, "b", 1));
         Assert.Equal([Verdict.Superseded], verdicts);
-        Assert.False(verdicts[0].MustBeWritten());
+        Assert.True(verdicts[0].MustBeWritten());
     }
 
     [Fact]
@@ -58,7 +59,16 @@ public sealed class VoterIdentityGrainTests(WorkerClusterFixture fixture)
             TestVotes.Cast(_voter, "a", 2),
             TestVotes.Cast(_voter, "b", 3),
             TestVotes.Cast(_voter, "a", 1));
-        Assert.Equal([Verdict.Superseded, Verdict.Changed, Verdict.Superseded], verdicts);
+        Assert.Equal([Verdict.SupersededInBatch, Verdict.Changed, Verdict.SupersededInBatch], verdicts);
+        Assert.Equal([false, true, false], verdicts.Select(v => v.MustBeWritten()));
+    }
+
+    [Fact]
+    public async Task InOneBatchTheLaterVoteIsWrittenWhenItComesFirst()
+    {
+        var later = TestVotes.Cast(_voter, "b", 2);
+        var verdicts = await JudgeAsync(later, TestVotes.Cast(_voter, "a", 1), later);
+        Assert.Equal([Verdict.New, Verdict.SupersededInBatch, Verdict.SupersededInBatch], verdicts);
     }
 
     [Fact]

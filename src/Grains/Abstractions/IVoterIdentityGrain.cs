@@ -1,13 +1,14 @@
 namespace Voting.Grains;
 
 /// <summary>
-/// One shard of the voter-id space: the point where all votes of its voters are serialised and judged.
+/// One shard of the voter-id space: the point where all votes of its voters are judged.
 /// Keyed by the shard number (see <see cref="VoterShards"/>).
 /// </summary>
 /// <remarks>
-/// The shard is a fast filter, not the final judge: it keeps the latest accepted vote of its voters in a bounded
-/// in-memory map and PostgreSQL's upsert re-checks the order. A shard that forgets (eviction, deactivation, silo
-/// death) only causes extra writes.
+/// The shard is not a judge of what is counted: it keeps the latest accepted vote of its voters in a bounded in-memory
+/// map to say what each vote is (new, changed, unchanged, superseded, redelivered), and keeps one vote per voter
+/// within a batch. Every other vote is written, and PostgreSQL's upsert keeps the latest. A shard that forgets
+/// (eviction, deactivation, silo death) changes only the verdicts it reports.
 /// </remarks>
 [Alias("Voting.IVoterIdentityGrain")]
 public interface IVoterIdentityGrain : IGrainWithIntegerKey

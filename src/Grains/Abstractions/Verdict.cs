@@ -16,15 +16,28 @@ public enum Verdict : byte
     /// </summary>
     Unchanged = 2,
 
-    /// <summary>Older than the voter's accepted vote (or than a later vote in the same batch): dropped.</summary>
+    /// <summary>
+    /// Older than the voter's accepted vote, which came in an earlier batch: still written. The accepted vote may not
+    /// have committed, and may never (its entry lost with its Redis' last second, its front end retired with force);
+    /// PostgreSQL keeps whichever of the two is later.
+    /// </summary>
     Superseded = 3,
 
     /// <summary>The very vote the shard accepted before, delivered again: written again, as the first write may not have committed.</summary>
     Redelivered = 4,
+
+    /// <summary>
+    /// Older than another vote of the same voter in the same batch: left out, since the later one is committed (or
+    /// lost) with it, in the same statement and the same acknowledgement.
+    /// </summary>
+    SupersededInBatch = 5,
 }
 
 public static class VerdictExtensions
 {
-    /// <summary>Whether the vote must reach PostgreSQL. Only superseded votes are dropped.</summary>
-    public static bool MustBeWritten(this Verdict verdict) => verdict != Verdict.Superseded;
+    /// <summary>
+    /// Whether the vote must reach PostgreSQL: every vote does, except one that a later vote of the same voter in the
+    /// same batch replaces.
+    /// </summary>
+    public static bool MustBeWritten(this Verdict verdict) => verdict != Verdict.SupersededInBatch;
 }

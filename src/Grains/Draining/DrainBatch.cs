@@ -27,7 +27,7 @@ internal sealed class DrainBatch
     /// <summary>Entries that are not well-formed votes.</summary>
     public IReadOnlyList<StreamEntry> Malformed { get; }
 
-    /// <summary>The votes the shards did not drop.</summary>
+    /// <summary>The votes to write: all of them, but for those a later vote of the same voter in this batch replaces.</summary>
     public IReadOnlyList<Vote> ToWrite { get; private set; }
 
     /// <summary>For each of <see cref="ToWrite"/>, the front end it entered through.</summary>

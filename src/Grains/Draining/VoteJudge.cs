@@ -6,7 +6,7 @@ namespace Voting.Grains.Draining;
 /// </summary>
 internal sealed class VoteJudge(IGrainFactory grainFactory, int shardCount)
 {
-    /// <summary>Keeps in <paramref name="batch"/> the votes that must be written.</summary>
+    /// <summary>Keeps in <paramref name="batch"/> the votes that must be written: one per voter, the latest.</summary>
     public async Task<DrainBatch> JudgeAsync(DrainBatch batch)
     {
         var votes = batch.Votes;

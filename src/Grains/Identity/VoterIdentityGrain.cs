@@ -3,8 +3,10 @@ using Microsoft.Extensions.Options;
 namespace Voting.Grains.Identity;
 
 /// <summary>
-/// Judges the votes of one shard of voters against each voter's latest accepted vote. Not reentrant: a shard is the
-/// per-voter point of serialisation, so batches from different drainers are judged one after the other.
+/// Judges the votes of one shard of voters against each voter's latest accepted vote. The verdicts decide nothing
+/// across batches — every vote is written, and PostgreSQL's upsert alone keeps the latest — they say what each vote is
+/// (<c>voting.verdicts</c>: new voters, changes, late arrivals, redeliveries), and within a batch they keep one vote
+/// per voter. Not reentrant: batches from different drainers are judged one after the other.
 /// </summary>
 public sealed class VoterIdentityGrain(IOptions<VoterIdentityOptions> options) : Grain, IVoterIdentityGrain
 {
@@ -17,27 +19,27 @@ public sealed class VoterIdentityGrain(IOptions<VoterIdentityOptions> options) :
     {
         var votes = batch.Votes;
         var verdicts = new Verdict[votes.Length];
-        // Index of the vote of each voter that this batch will write, so a later vote of the same voter in the
-        // same batch supersedes it: a batch writes at most one row per voter.
-        Dictionary<Guid, int>? written = null;
+        // Index of the latest vote of each voter in this batch, the one the batch writes: the others are committed
+        // or lost with it, so they need not travel (PostgreSQL would keep only the latest of them anyway).
+        var latest = new Dictionary<Guid, int>(votes.Length);
 
         for (var i = 0; i < votes.Length; i++)
         {
             var vote = votes[i];
-            var verdict = Judge(vote);
-            verdicts[i] = verdict;
-            if (!verdict.MustBeWritten())
+            verdicts[i] = Judge(vote);
+            if (!latest.TryGetValue(vote.VoterId, out var other))
             {
-                continue;
+                latest.Add(vote.VoterId, i);
             }
-
-            written ??= new Dictionary<Guid, int>(votes.Length);
-            if (written.TryGetValue(vote.VoterId, out var earlier))
+            else if (vote.IsLaterThan(votes[other]))
             {
-                verdicts[earlier] = Verdict.Superseded;
+                verdicts[other] = Verdict.SupersededInBatch;
+                latest[vote.VoterId] = i;
             }
-
-            written[vote.VoterId] = i;
+            else
+            {
+                verdicts[i] = Verdict.SupersededInBatch;
+            }
         }
 
         VotingMetrics.RecordVerdicts(verdicts);
