@@ -95,6 +95,12 @@ public sealed class SwarmTests(SwarmFixture swarm, ITestOutputHelper output)
         }
 
         Assert.Equal(3, Regex.Count(status.Output, "ready: 200"));
+        // PostgreSQL: postgres01 on store, postgres02 on worker01, one the primary and the other its standby in sync
+        // (postgres01 is the primary when the formation is created; after a failover test, either may be).
+        Assert.Matches(@"(?m)^  postgres01 +store +(primary|secondary) ", status.Output);
+        Assert.Matches(@"(?m)^  postgres02 +worker01 +(primary|secondary) ", status.Output);
+        Assert.Single(Regex.Matches(status.Output, @"(?m)^  postgres0\d .* primary +primary +PRIMARY$"));
+        Assert.Single(Regex.Matches(status.Output, @"(?m)^  postgres0\d .* secondary +secondary +standby$"));
         Assert.Contains("routes to: frontend01, frontend02", status.Output, StringComparison.Ordinal);
     }
 
@@ -133,6 +139,7 @@ public sealed class SwarmTests(SwarmFixture swarm, ITestOutputHelper output)
     [InlineData("manager")]
     [InlineData("frontend-node")]
     [InlineData("partition")]
+    [InlineData("primary-node")]
     public async Task EveryAcknowledgedVoteIsCountedOnceThroughTheFailure(string fault)
     {
         var chaos = await swarm.Voting.RunAsync(["swarm", "chaos", "--fault", fault, "--rate", "60"], TimeSpan.FromMinutes(12));
@@ -140,5 +147,11 @@ public sealed class SwarmTests(SwarmFixture swarm, ITestOutputHelper output)
         Assert.True(chaos.ExitCode == 0, chaos.ToString());
         Assert.Contains("a vote through the balancer was taken during the fault", chaos.Output, StringComparison.Ordinal);
         Assert.Contains("AUDIT PASSED", chaos.Output, StringComparison.Ordinal);
+        if (fault == "primary-node")
+        {
+            // The standby took over: writes through the multi-host connection string and the drain resumed.
+            Assert.Matches(@"failover: a write accepted through the multi-host connection string \d+\.\d s after the kill", chaos.Output);
+            Assert.Matches(@"drain stall: a vote counted again \d+\.\d s after the kill", chaos.Output);
+        }
     }
 }
