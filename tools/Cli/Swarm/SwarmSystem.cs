@@ -386,8 +386,9 @@ internal sealed class SwarmSystem
             }
         }
 
-        // The images are on the nodes already (no registry): never resolve them.
-        await DockerCli.OnNodeAsync(SwarmNodes.Manager, ["stack", "deploy", "--resolve-image", "never", "-c", "/stack.yml", Stack], environment: environment);
+        // The images are on the nodes already (no registry): never resolve them. --prune: a service the stack no
+        // longer has (the single postgres service before the formation) is removed.
+        await DockerCli.OnNodeAsync(SwarmNodes.Manager, ["stack", "deploy", "--prune", "--resolve-image", "never", "-c", "/stack.yml", Stack], environment: environment);
     }
 
     /// <summary>
