@@ -1,41 +1,184 @@
 #!/bin/sh
-# The votes database as the stack runs it (deploy/swarm/Dockerfile, target postgres): on the first start the data
-# directory is initialised, with the superuser's password from POSTGRES_PASSWORD_FILE (a Docker secret) or
-# POSTGRES_PASSWORD, password authentication (SCRAM) for every network client and the database POSTGRES_DB created;
-# then PostgreSQL runs in the foreground, listening on every interface of the container.
+# The votes database as the stack runs it (deploy/swarm/Dockerfile, target postgres): one member of a pg_auto_failover
+# formation — its monitor (VOTING_PG_ROLE=monitor) or one of its two data nodes (VOTING_PG_ROLE=node), each a
+# pg_autoctl keeper that runs its own PostgreSQL. The first node to register becomes the primary, the other its
+# synchronous standby; when the primary stops answering the monitor promotes the standby, and a node that comes back
+# rejoins as the new standby (pg_rewind). The applications follow the primary with a multi-host connection string.
 #
-# One server at a time on the data directory: Swarm can start a task before the one it replaces on the same node has
-# stopped (a node back from a partition), and PostgreSQL's own guard, postmaster.pid, does not see a postmaster in
-# another container's process namespace. The server holds an exclusive lock on $PGDATA while it runs (descriptor 9 is
-# inherited through exec); a second one waits for it.
+# Settings (the stack's environment; anything missing or malformed stops the container at once, naming it):
+#   VOTING_PG_ROLE      monitor | node
+#   VOTING_PG_NAME      this member's name, which is also the host name the others reach it by: its service's name
+#                       (pgmonitor, postgres01, postgres02)
+#   VOTING_PG_NETWORK   the subnet the stack's services connect from (the overlay network's, 10.0.9.0/24): pg_hba.conf
+#                       admits connections from it only
+#   VOTING_PG_HOME      the service's volume [/var/lib/postgresql/ha]: the data directory and pg_autoctl's
+#                       configuration and state, so that a new task keeps the member's identity
+#   VOTING_PG_MONITOR   (node) the monitor's host name
+#   VOTING_PG_CREATE_AFTER (node, optional) on the first start, register only once this node has: which node is the
+#                       primary at creation
+#   POSTGRES_USER, POSTGRES_DB, POSTGRES_PASSWORD_FILE (node) the applications' user (a superuser, as with the public
+#                       postgres image), its password (a Docker secret) and database
+#
+# Authentication (pg_hba.conf is ours: pg_autoctl runs with --skip-pg-hba, since PostgreSQL matches host names in
+# pg_hba.conf by reverse DNS, which on an overlay network gives task names, not service names): the applications'
+# user with its password (SCRAM) from VOTING_PG_NETWORK; pg_auto_failover's own users — the replication user, the
+# monitor's health checks, the keepers' connections to the monitor — without a password from VOTING_PG_NETWORK only
+# (a gap, deploy/swarm/README.md); the postgres superuser only inside the container, over its Unix socket.
+#
+# One server at a time on the volume: Swarm can start a task before the one it replaces on the same node has stopped
+# (a node back from a partition), and PostgreSQL's own guard, postmaster.pid, does not see a postmaster in another
+# container's process namespace. pg_autoctl and its PostgreSQL hold an exclusive lock on the volume while they run
+# (descriptor 9, inherited); a second one waits for them.
 set -eu
 
-exec 9<"$PGDATA"
-if ! flock --nonblock 9; then
-  echo "voting-postgres: another PostgreSQL server is using $PGDATA; waiting until it stops" >&2
-  flock 9
-  echo "voting-postgres: $PGDATA is free; starting" >&2
-fi
+fail() {
+  echo "voting-postgres: $*" >&2
+  exit 1
+}
 
-: "${POSTGRES_USER:=postgres}"
-: "${POSTGRES_DB:=$POSTGRES_USER}"
-if [ -n "${POSTGRES_PASSWORD_FILE:-}" ]; then
+role=${VOTING_PG_ROLE:-}
+name=${VOTING_PG_NAME:-}
+network=${VOTING_PG_NETWORK:-}
+home=${VOTING_PG_HOME:-/var/lib/postgresql/ha}
+port=5432
+case "$role" in
+  monitor | node) ;;
+  *) fail "VOTING_PG_ROLE must be 'monitor' or 'node', not '$role'" ;;
+esac
+echo "$name" | grep -Eq '^[a-z][a-z0-9-]{0,62}$' || fail "VOTING_PG_NAME must be this member's service name (e.g. postgres01), not '$name'"
+echo "$network" | grep -Eq '^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$' || fail "VOTING_PG_NETWORK must be the stack network's subnet (e.g. 10.0.9.0/24), not '$network'"
+[ -d "$home" ] && [ -w "$home" ] || fail "VOTING_PG_HOME ($home) must be a directory the postgres user can write: the service's volume"
+if [ "$role" = node ]; then
+  monitor=${VOTING_PG_MONITOR:-}
+  echo "$monitor" | grep -Eq '^[a-z][a-z0-9-]{0,62}$' || fail "VOTING_PG_MONITOR must be the monitor's service name (e.g. pgmonitor), not '$monitor'"
+  user=${POSTGRES_USER:-}
+  database=${POSTGRES_DB:-$user}
+  echo "$user" | grep -Eq '^[a-z_][a-z0-9_]{0,62}$' || fail "POSTGRES_USER must name the applications' user (e.g. voting), not '$user'"
+  echo "$database" | grep -Eq '^[a-z_][a-z0-9_]{0,62}$' || fail "POSTGRES_DB must name the applications' database (e.g. voting), not '$database'"
+  [ -n "${POSTGRES_PASSWORD_FILE:-}" ] && [ -r "$POSTGRES_PASSWORD_FILE" ] || fail "POSTGRES_PASSWORD_FILE must name a readable file with the applications' password (a Docker secret), not '${POSTGRES_PASSWORD_FILE:-}'"
   password=$(cat "$POSTGRES_PASSWORD_FILE")
-else
-  password=${POSTGRES_PASSWORD:-}
+  [ -n "$password" ] || fail "POSTGRES_PASSWORD_FILE ($POSTGRES_PASSWORD_FILE) is empty"
+  after=${VOTING_PG_CREATE_AFTER:-}
 fi
-[ -n "$password" ] || { echo "voting-postgres: POSTGRES_PASSWORD_FILE or POSTGRES_PASSWORD must give the password" >&2; exit 1; }
 
-if [ ! -s "$PGDATA/PG_VERSION" ]; then
-  echo "voting-postgres: initialising $PGDATA"
-  passwords=$(mktemp)
-  printf '%s\n' "$password" > "$passwords"
-  initdb -D "$PGDATA" -U "$POSTGRES_USER" --pwfile="$passwords" -E UTF8 --auth-local=trust --auth-host=scram-sha-256
-  rm -f "$passwords"
-  echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
-  if [ "$POSTGRES_DB" != postgres ]; then
-    echo "CREATE DATABASE \"$POSTGRES_DB\"" | postgres --single -D "$PGDATA" postgres >/dev/null
+exec 9<"$home"
+if ! flock --nonblock 9; then
+  echo "voting-postgres: another server is using $home; waiting until it stops" >&2
+  flock 9
+  echo "voting-postgres: $home is free; starting" >&2
+fi
+
+export PGDATA="$home/pgdata" XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home/share"
+# pg_autoctl's pid file: the container's own, never one a killed container left behind.
+export XDG_RUNTIME_DIR=/tmp/pg_autoctl
+mkdir -p "$XDG_RUNTIME_DIR"
+config="$XDG_CONFIG_HOME/pg_autoctl$PGDATA/pg_autoctl.cfg"
+local_psql() {
+  psql -X -q -At -h /var/run/postgresql -p "$port" "$@"
+}
+
+# The rules, written on every start (and, on the first, as soon as initdb has made the data directory).
+hba=$(mktemp)
+{
+  echo "# Written by deploy/swarm/postgres/entrypoint.sh on every start: pg_autoctl runs with --skip-pg-hba."
+  echo "local all all trust"
+  echo "host all all 127.0.0.1/32 trust"
+  if [ "$role" = monitor ]; then
+    echo "host pg_auto_failover autoctl_node $network trust"
+  else
+    echo "host replication pgautofailover_replicator $network trust"
+    echo "host all pgautofailover_replicator $network trust"
+    echo "host all pgautofailover_monitor $network trust"
+    echo "host all postgres $network reject"
+    echo "host all all $network scram-sha-256"
   fi
+} >"$hba"
+
+write_hba() {
+  if [ -s "$PGDATA/PG_VERSION" ] && ! cmp -s "$hba" "$PGDATA/pg_hba.conf"; then
+    cp "$hba" "$PGDATA/pg_hba.conf"
+    local_psql -d postgres -c 'SELECT pg_reload_conf()' >/dev/null 2>&1 || true
+  fi
+}
+
+# What pg_autoctl does not do by itself, while it runs: the rules above on a new data directory; the shorter
+# failover timings (docs/RELIABILITY.md, as PostgresHaCluster's for ./voting up --postgres-ha); the applications'
+# user on the primary; and an immediate checkpoint for a standby's pg_basebackup, which otherwise waits for the
+# primary's next spread checkpoint (minutes).
+helper() {
+  # pg_autoctl signals its process group, this loop included, to reload (SIGHUP); and a failed step is tried again
+  # a second later, never the end of the loop.
+  trap '' HUP
+  set +e
+  tuned=no
+  user_ready=no
+  while sleep 1; do
+    write_hba
+    if [ "$role" = monitor ]; then
+      if [ $tuned = no ] && [ "$(local_psql -d pg_auto_failover -c "SELECT 1 FROM pg_extension WHERE extname = 'pgautofailover'" 2>/dev/null)" = 1 ]; then
+        local_psql -d pg_auto_failover >/dev/null <<'SQL' && tuned=yes && echo "voting-postgres: the monitor's health checks are tuned for a failover in seconds"
+ALTER SYSTEM SET pgautofailover.health_check_period = 1000;
+ALTER SYSTEM SET pgautofailover.health_check_timeout = 1000;
+ALTER SYSTEM SET pgautofailover.health_check_max_retries = 1;
+ALTER SYSTEM SET pgautofailover.health_check_retry_delay = 500;
+ALTER SYSTEM SET pgautofailover.node_considered_unhealthy_timeout = 5000;
+ALTER SYSTEM SET pgautofailover.primary_demote_timeout = 10000;
+SELECT pg_reload_conf();
+SQL
+      fi
+      continue
+    fi
+
+    if [ $tuned = no ] && [ -f "$config" ]; then
+      pg_autoctl config set --pgdata "$PGDATA" timeout.network_partition_timeout 5 >/dev/null && tuned=yes
+    fi
+
+    case "$(local_psql -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" in
+      f)
+        if [ $user_ready = no ] && VOTING_PG_PASSWORD=$password local_psql -d postgres -v user="$user" >/dev/null 2>&1 <<'SQL'; then
+\getenv password VOTING_PG_PASSWORD
+SELECT format('CREATE ROLE %I SUPERUSER LOGIN', :'user') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'user') \gexec
+SELECT format('ALTER ROLE %I PASSWORD %L', :'user', :'password') \gexec
+SQL
+          user_ready=yes
+          echo "voting-postgres: the applications' user $user is ready on this primary"
+        fi
+        if [ "$(local_psql -d postgres -c "SELECT count(*) FROM pg_stat_progress_basebackup WHERE phase = 'waiting for checkpoint to finish'" 2>/dev/null)" != 0 ]; then
+          local_psql -d postgres -c CHECKPOINT >/dev/null 2>&1 && echo "voting-postgres: a standby's base backup waits for a checkpoint: CHECKPOINT"
+        fi
+        ;;
+      t) user_ready=no ;;
+    esac
+  done
+}
+
+if [ -f "$config" ] && [ -s "$PGDATA/PG_VERSION" ]; then
+  write_hba
+  set -- pg_autoctl run --pgdata "$PGDATA"
+elif [ "$role" = monitor ]; then
+  set -- pg_autoctl create monitor --pgdata "$PGDATA" --pgport "$port" --pgctl "$(command -v pg_ctl)" --listen '*' \
+    --hostname "$name" --skip-pg-hba --no-ssl --run
+else
+  uri="postgres://autoctl_node@$monitor:$port/pg_auto_failover?sslmode=disable"
+  if [ -n "$after" ] && [ ! -f "$config" ]; then
+    echo "voting-postgres: waiting until $after has registered with the monitor (it becomes the primary)"
+    until [ "$(psql -X -At "$uri" -c "SELECT count(*) FROM pgautofailover.node WHERE nodename = '$after' AND reportedstate IN ('single', 'wait_primary', 'primary')" 2>/dev/null)" = 1 ]; do
+      sleep 1
+    done
+  fi
+  set -- pg_autoctl create postgres --pgdata "$PGDATA" --pgport "$port" --pgctl "$(command -v pg_ctl)" --listen '*' \
+    --hostname "$name" --name "$name" --dbname "$database" --monitor "$uri" --skip-pg-hba --no-ssl --run
 fi
 
-exec postgres -D "$PGDATA" -c listen_addresses='*'
+echo "voting-postgres: $*"
+"$@" &
+main=$!
+trap 'kill -TERM $main 2>/dev/null' TERM INT
+helper &
+status=0
+wait $main || status=$?
+# A signal interrupts the first wait: wait for pg_autoctl to finish stopping PostgreSQL.
+if kill -0 $main 2>/dev/null; then
+  wait $main || status=$?
+fi
+exit $status

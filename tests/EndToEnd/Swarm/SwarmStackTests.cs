@@ -27,10 +27,28 @@ public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
         Assert.All(targets, target => Assert.Contains(target, swarm.Images.Keys));
         Assert.All(swarm.Stack.Services.Values.SelectMany(s => s.Secrets.Values), secret => Assert.Contains(secret, swarm.Stack.DeclaredSecrets));
         Assert.Contains(swarm.Stack.Services.Values, s => s.Image.StartsWith("hashicorp/consul:", StringComparison.Ordinal) && s.Name == "consul");
-        // Where a registry is at hand, the public images do as well: the stack names them by variables.
-        var publicImages = SwarmStack.Load(new Dictionary<string, string> { ["VOTING_REDIS_IMAGE"] = "redis:7.2", ["VOTING_POSTGRES_IMAGE"] = "postgres:15" });
-        Assert.Equal("redis:7.2", publicImages.Services["redis"].Image);
-        Assert.Equal("postgres:15", publicImages.Services["postgres"].Image);
+        // Where a registry is at hand, the public Redis image does as well: the stack names images by variables. The
+        // PostgreSQL image is ours wherever it comes from (the public one has no pg_auto_failover).
+        var images = SwarmStack.Load(new Dictionary<string, string> { ["VOTING_REDIS_IMAGE"] = "redis:7.2", ["VOTING_POSTGRES_IMAGE"] = "registry.example/voting/postgres:1.0" });
+        Assert.Equal("redis:7.2", images.Services["redis"].Image);
+        Assert.All(PostgresMembers, member => Assert.Equal("registry.example/voting/postgres:1.0", images.Services[member].Image));
+    }
+
+    private static readonly string[] PostgresMembers = ["pgmonitor", "postgres01", "postgres02"];
+
+    [Fact]
+    public void ThePostgresFormationsMonitorPrimaryAndStandbyArePinnedToThreeDifferentNodes()
+    {
+        var members = PostgresMembers.Select(m => swarm.Stack.Services[m]).ToArray();
+        Assert.All(members, m => Assert.Equal(("postgres", "replicated", 1), (m.Target, m.Mode, m.Replicas)));
+        // Each by a label of its own: labelled on three nodes, no two members share a machine (or a volume).
+        var labels = members.Select(m => Assert.Single(m.Constraints, c => c.StartsWith("node.labels.", StringComparison.Ordinal))).ToArray();
+        Assert.Equal(3, labels.Distinct().Count());
+        Assert.Equal(["monitor", "node", "node"], members.Select(m => m.Environment["VOTING_PG_ROLE"]));
+        Assert.All(members, m => Assert.Equal(m.Name, m.Environment["VOTING_PG_NAME"]));
+        Assert.All(members.Skip(1), m => Assert.Equal("pgmonitor", m.Environment["VOTING_PG_MONITOR"]));
+        Assert.All(members, m => Assert.Equal(swarm.Stack.Subnets["encrypted"], m.Environment["VOTING_PG_NETWORK"]));
+        Assert.DoesNotContain(swarm.Stack.Services.Keys, name => name == "postgres");
     }
 
     [Fact]

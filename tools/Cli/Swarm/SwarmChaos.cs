@@ -27,6 +27,7 @@ internal sealed class SwarmChaos(SwarmSystem swarm, TextWriter output)
         using var stopSending = new CancellationTokenSource();
         var run = Task.Run(() => LoadRun.RunAsync(load, log, stopSending.Token, CancellationToken.None));
         var failures = new List<string>();
+        var context = new SwarmFaultContext(log, endpoints.Postgres);
         try
         {
             await Task.WhenAny(run, Task.Delay(TimeSpan.FromSeconds(15)));
@@ -39,7 +40,7 @@ internal sealed class SwarmChaos(SwarmSystem swarm, TextWriter output)
                 }
 
                 Step(log, $"fault {fault.Name}: {fault.Description}");
-                await fault.Inject();
+                var heal = await fault.Cause(context);
                 await Task.Delay(Hold / 2);
                 // The system takes votes while the fault lasts.
                 if (await ProbeVoteAsync(endpoints.Vote) is { } refused)
@@ -54,7 +55,7 @@ internal sealed class SwarmChaos(SwarmSystem swarm, TextWriter output)
 
                 await Task.Delay(Hold / 2);
                 Step(log, $"ending {fault.Name}");
-                await fault.Heal();
+                await heal();
                 await swarm.WaitUntilReadyAsync(frontends);
                 Step(log, "  everything answers ready again; every front end is routed to");
             }

@@ -2,10 +2,16 @@ using System.Globalization;
 
 namespace Voting.Cli.Swarm;
 
-/// <summary>A node of the tutorial's cluster: its name, fixed address, the label that places services on it, the images it runs.</summary>
-internal sealed record SwarmNode(string Name, int Host, string? Label, IReadOnlyList<string> Targets)
+/// <summary>
+/// A node of the tutorial's cluster: its name, fixed address, the label that places its tier's services on it, the
+/// images it runs, and the labels that place a member of the PostgreSQL formation on it.
+/// </summary>
+internal sealed record SwarmNode(string Name, int Host, string? Label, IReadOnlyList<string> Targets, IReadOnlyList<string>? PostgresLabels = null)
 {
     public bool IsFrontend => Label == "voting.frontend";
+
+    /// <summary>Every label <c>swarm up</c> gives the node (each set to <c>true</c>).</summary>
+    public IEnumerable<string> Labels => [.. Label is null ? [] : new[] { Label }, .. PostgresLabels ?? []];
 
     /// <summary>Front-end node N (1, 2, ...): <c>frontendNN</c>, running a web front end and its Redis.</summary>
     public static SwarmNode Frontend(int index) =>
@@ -24,13 +30,19 @@ internal sealed class SwarmNodes(TextWriter output)
     public const string OwnerLabel = "voting.swarm";
     public const string Manager = "manager";
 
-    /// <summary>The nodes <c>swarm up</c> creates: the tutorial's <c>manager</c>, <c>interlock</c>, two front ends, <c>worker01</c>, <c>store</c>.</summary>
+    /// <summary>
+    /// The nodes <c>swarm up</c> creates: the tutorial's <c>manager</c>, <c>interlock</c>, two front ends,
+    /// <c>worker01</c>, <c>store</c>. PostgreSQL's primary and standby are on <c>store</c> and <c>worker01</c>: the two
+    /// nodes whose loss does not stop the intake of votes (no balancer, no front end), and two different machines; the
+    /// formation's monitor is on a third, <c>manager</c>, so that either data node's loss leaves the monitor and the
+    /// other data node to fail over. The operators' tunnels to PostgreSQL are on <c>interlock</c>, which no fault stops.
+    /// </summary>
     public static readonly IReadOnlyList<SwarmNode> Tutorial =
     [
-        new(Manager, 10, null, []),
-        new("interlock", 11, "voting.balancer", ["balancer"]),
-        new("store", 12, "voting.store", ["postgres", "results", "tunnel"]),
-        new("worker01", 13, "voting.worker", ["silo"]),
+        new(Manager, 10, null, ["postgres"], ["voting.pgmonitor"]),
+        new("interlock", 11, "voting.balancer", ["balancer", "tunnel"]),
+        new("store", 12, "voting.store", ["postgres", "results"], ["voting.postgres01"]),
+        new("worker01", 13, "voting.worker", ["silo", "postgres"], ["voting.postgres02"]),
         SwarmNode.Frontend(1),
         SwarmNode.Frontend(2),
     ];

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Voting.Local;
 using Voting.Local.Applications;
+using Voting.Local.Servers;
 
 namespace Voting.Cli.Swarm;
 
@@ -20,6 +21,10 @@ internal sealed class SwarmSystem
     public const string Clustering = "AdoNet";
     private const string Network = Stack + "_plain";
     private const string Tunnel = "voting-postgres-tunnel";
+    private const string TunnelNode = "interlock";
+
+    /// <summary>The formation's data nodes (services of the stack), and the port of <see cref="TunnelNode"/> that reaches each.</summary>
+    private static readonly (string Service, int Port)[] PostgresNodes = [("postgres01", 5432), ("postgres02", 5433)];
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromMinutes(8);
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
@@ -67,15 +72,19 @@ internal sealed class SwarmSystem
 
         _output.WriteLine("Copying the images onto the nodes (docker save | docker load)...");
         await Task.WhenAll(nodes.Select(n => CopyImagesAsync(n, tag)));
-        foreach (var node in nodes.Where(n => n.Label is not null))
+        foreach (var node in nodes)
         {
-            await SwarmNodes.LabelAsync(node, node.Label!);
+            foreach (var label in node.Labels)
+            {
+                await SwarmNodes.LabelAsync(node, label);
+            }
         }
 
         _output.WriteLine($"Deploying deploy/swarm/stack.yml as '{Stack}' with {Clustering} clustering: the membership table is in PostgreSQL " +
             "(no Consul image can be had on this machine; VOTING_CLUSTERING=Consul is the stack's default elsewhere)...");
         await DeployAsync(tag);
-        await StartTunnelAsync(tag);
+        await StartTunnelsAsync(tag);
+        _output.WriteLine("Waiting for PostgreSQL's primary (postgres01, node store) and its standby in sync (postgres02, worker01), and the apps...");
         return await WaitUntilReadyAsync(nodes.Where(n => n.IsFrontend).Select(n => n.Name));
     }
 
@@ -132,6 +141,7 @@ internal sealed class SwarmSystem
     {
         var interlock = await SwarmNodes.AddressOfAsync(SwarmNodes.Tutorial[1]);
         var store = await SwarmNodes.AddressOfAsync(SwarmNodes.Tutorial[2]);
+        var hosts = string.Join(',', PostgresNodes.Select(n => $"{interlock}:{n.Port}"));
         var worker = await SwarmNodes.AddressOfAsync(SwarmNodes.Tutorial[3]);
         var dashboard = await DashboardPortAsync();
         var password = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(SecretsFile))!["postgres_password"];
@@ -139,7 +149,8 @@ internal sealed class SwarmSystem
             new Uri($"http://{interlock}/"),
             new Uri($"http://{store}:8090/"),
             dashboard is { } port ? new Uri($"http://{worker}:{port}/dashboard/") : null,
-            $"Host={store};Port=5432;Database=voting;Username=voting;Password={password};Timeout=5");
+            // Both data nodes through the tunnels, keeping to the one that takes writes, as the applications do.
+            $"Host={hosts};Database=voting;Username=voting;Password={password};Timeout=5;Target Session Attributes=read-write;Host Recheck Seconds=1");
     }
 
     /// <summary>Nodes, services, tasks and whether each published address answers ready.</summary>
@@ -164,6 +175,20 @@ internal sealed class SwarmSystem
             {
                 _output.WriteLine("  " + line);
             }
+        }
+
+        _output.WriteLine("PostgreSQL (pg_auto_failover: reported state, goal state):");
+        try
+        {
+            foreach (var node in await FormationAsync())
+            {
+                _output.WriteLine($"  {node.Name,-11} {await TaskNodeAsync(node.Name) ?? "(no task)",-10} {node.ReportedState,-14} {node.GoalState,-14} " +
+                    (node.IsPrimary ? "PRIMARY" : node.ReportedState == "secondary" ? "standby" : "") + (node.Healthy ? "" : " (unhealthy)"));
+            }
+        }
+        catch (CliException e)
+        {
+            _output.WriteLine("  " + e.Message);
         }
 
         var endpoints = await EndpointsAsync();
@@ -202,6 +227,43 @@ internal sealed class SwarmSystem
         await DockerCli.OnNodeAsync(node, ["kill", .. containers]);
     }
 
+    /// <summary>What the formation's monitor says of each data node now (its <c>pgautofailover.node</c> table).</summary>
+    public static async Task<IReadOnlyList<HaNodeState>> FormationAsync()
+    {
+        var node = await TaskNodeAsync("pgmonitor") ?? throw new CliException("no task of the pgmonitor service runs");
+        var container = (await DockerCli.OnNodeAsync(node, "ps", "-q", "--filter", $"label=com.docker.swarm.service.name={Stack}_pgmonitor")).Lines is [var first, ..]
+            ? first
+            : throw new CliException($"no pgmonitor container runs on {node}");
+        var result = await DockerCli.OnNodeAsync(node, ["exec", container, "psql", "-X", "-At", "-F", "|", "-h", "/var/run/postgresql", "-d", "pg_auto_failover",
+            "-c", "SELECT nodename, nodeport, reportedstate, goalstate, health FROM pgautofailover.node ORDER BY nodeid"], check: false);
+        if (!result.Succeeded)
+        {
+            throw new CliException("the pg_auto_failover monitor does not answer: " + result.Error.Trim());
+        }
+
+        return [.. result.Lines.Select(l => l.Split('|')).Where(f => f.Length == 5)
+            .Select(f => new HaNodeState(f[0], int.Parse(f[1], System.Globalization.CultureInfo.InvariantCulture), f[2], f[3], f[4] == "1"))];
+    }
+
+    /// <summary>True when the formation has a primary and a standby in sync with it.</summary>
+    public static bool IsWhole(IReadOnlyList<HaNodeState> formation) =>
+        formation.Count == 2 && formation.Any(s => s is { ReportedState: "primary", GoalState: "primary" })
+        && formation.Any(s => s is { ReportedState: "secondary", GoalState: "secondary" });
+
+    /// <summary>The data node that takes writes now, and the Swarm node its task runs on.</summary>
+    public static async Task<(string Service, string Node)> PrimaryAsync()
+    {
+        var primary = (await FormationAsync()).FirstOrDefault(s => s.IsPrimary) ?? throw new CliException("the PostgreSQL formation has no primary now");
+        return (primary.Name, await TaskNodeAsync(primary.Name) ?? throw new CliException($"no task of {primary.Name} runs"));
+    }
+
+    /// <summary>The node a service's running task is on, from the manager, or null.</summary>
+    public static async Task<string?> TaskNodeAsync(string service)
+    {
+        var tasks = await DockerCli.OnNodeAsync(SwarmNodes.Manager, ["service", "ps", $"{Stack}_{service}", "--filter", "desired-state=running", "--format", "{{.Node}}"], check: false);
+        return tasks.Succeeded && tasks.Lines is [var node, ..] ? node : null;
+    }
+
     /// <summary>Stops a whole node (its engine and everything on it), as a machine that goes down.</summary>
     public static Task StopNodeAsync(string node) => DockerCli.RunAsync("stop", "-t", "20", node);
 
@@ -237,7 +299,9 @@ internal sealed class SwarmSystem
                 var routed = await AvailableFrontendsAsync(endpoints.Vote);
                 last = $"balancer {vote?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "000"}, results {results?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "000"}, " +
                     $"routed to {(routed.Count == 0 ? "none" : string.Join(", ", routed))}, dashboard {(endpoints.Dashboard is null ? "not yet" : "published")}";
-                if (vote == 200 && results == 200 && endpoints.Dashboard is not null && expected.All(routed.Contains))
+                var formation = await FormationAsync();
+                last += ", PostgreSQL " + (formation.Count == 0 ? "no nodes yet" : string.Join(", ", formation.Select(n => $"{n.Name} {n.ReportedState}")));
+                if (vote == 200 && results == 200 && endpoints.Dashboard is not null && expected.All(routed.Contains) && IsWhole(formation))
                 {
                     return endpoints;
                 }
@@ -279,10 +343,14 @@ internal sealed class SwarmSystem
     private async Task CreateSecretsAsync()
     {
         var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        var hosts = string.Join(',', PostgresNodes.Select(n => n.Service + ":5432"));
         var secrets = new Dictionary<string, string>
         {
             ["voting_postgres_password"] = password,
-            ["voting_postgres_connection"] = $"Host=postgres;Database=voting;Username=voting;Password={password}",
+            // Both data nodes; Npgsql keeps to the one that takes writes and looks again a second after one failed.
+            // read-write, not primary: pg_auto_failover promotes a standby read-only until the old primary is known
+            // to be demoted (docs/RELIABILITY.md).
+            ["voting_postgres_connection"] = $"Host={hosts};Database=voting;Username=voting;Password={password};Target Session Attributes=read-write;Host Recheck Seconds=1",
             ["voting_voter_cookie_key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
         };
         foreach (var (name, value) in secrets)
@@ -318,34 +386,41 @@ internal sealed class SwarmSystem
             }
         }
 
-        // The images are on the nodes already (no registry): never resolve them.
-        await DockerCli.OnNodeAsync(SwarmNodes.Manager, ["stack", "deploy", "--resolve-image", "never", "-c", "/stack.yml", Stack], environment: environment);
+        // The images are on the nodes already (no registry): never resolve them. --prune: a service the stack no
+        // longer has (the single postgres service before the formation) is removed.
+        await DockerCli.OnNodeAsync(SwarmNodes.Manager, ["stack", "deploy", "--prune", "--resolve-image", "never", "-c", "/stack.yml", Stack], environment: environment);
     }
 
     /// <summary>
-    /// A standalone socat container on the store node, on the stack's network, that forwards the node's port 5432 to
-    /// the postgres service: how the load tool's audit reads the votes from this machine. It is not part of the stack.
+    /// Standalone socat containers on <see cref="TunnelNode"/>, on the stack's network, each forwarding a port of the
+    /// node to one of the formation's data nodes: how the load tool's audit reads the votes from this machine, with a
+    /// multi-host connection string as the applications'. They are not part of the stack.
     /// </summary>
-    private static async Task StartTunnelAsync(string tag)
+    private static async Task StartTunnelsAsync(string tag)
     {
-        await DockerCli.OnNodeAsync("store", ["rm", "-f", Tunnel], check: false);
-        for (var attempt = 0; ; attempt++)
+        foreach (var (service, port) in PostgresNodes)
         {
-            // The network reaches the node with its first task; until then it is not known there.
-            var started = await DockerCli.OnNodeAsync("store", ["run", "-d", "--name", Tunnel, "--restart", "unless-stopped", "--network", Network,
-                "-p", "5432:5432", SwarmImages.Image("tunnel", tag), "TCP-LISTEN:5432,fork,reuseaddr", "TCP:postgres:5432"], check: false);
-            if (started.Succeeded)
+            var name = $"{Tunnel}-{service}";
+            var published = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await DockerCli.OnNodeAsync(TunnelNode, ["rm", "-f", name], check: false);
+            for (var attempt = 0; ; attempt++)
             {
-                return;
-            }
+                // The network reaches the node with its first task; until then it is not known there.
+                var started = await DockerCli.OnNodeAsync(TunnelNode, ["run", "-d", "--name", name, "--restart", "unless-stopped", "--network", Network,
+                    "-p", $"{published}:5432", SwarmImages.Image("tunnel", tag), "TCP-LISTEN:5432,fork,reuseaddr", $"TCP:{service}:5432,connect-timeout=3"], check: false);
+                if (started.Succeeded)
+                {
+                    break;
+                }
 
-            if (attempt == 60)
-            {
-                throw new CliException("the tunnel to PostgreSQL did not start on node store: " + started.Error.Trim());
-            }
+                if (attempt == 60)
+                {
+                    throw new CliException($"the tunnel to {service} did not start on node {TunnelNode}: " + started.Error.Trim());
+                }
 
-            await DockerCli.OnNodeAsync("store", ["rm", "-f", Tunnel], check: false);
-            await Task.Delay(TimeSpan.FromSeconds(2));
+                await DockerCli.OnNodeAsync(TunnelNode, ["rm", "-f", name], check: false);
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
         }
     }
 
