@@ -44,11 +44,12 @@ public static class LoadRun
         var latencies = new LoadLatencies();
         var truth = new GroundTruth(requests.Keys, options.Voters);
         var client = new VoteClient(http, requests, options.Frontends, counters, latencies);
+        // The run's clock starts before the pacer's, so that no vote is ever paced earlier than the run's elapsed time says.
+        var watch = Stopwatch.StartNew();
         var simulation = new VoterSimulation(options, requests, client, truth, new Pacer(options.Rate));
 
         using var sending = CancellationTokenSource.CreateLinkedTokenSource(stopSending, cancellationToken);
         sending.CancelAfter(options.Duration);
-        var watch = Stopwatch.StartNew();
         var next = -1;
         var load = Task.WhenAll(Enumerable.Range(0, Math.Min(options.Concurrency, options.Voters)).Select(_ => Task.Run(async () =>
         {
