@@ -26,12 +26,14 @@ internal sealed class Pacer(double votesPerSecond)
         }
 
         var slot = Interlocked.Increment(ref _issued) - 1;
-        var wait = TimeSpan.FromSeconds(slot / votesPerSecond) - Stopwatch.GetElapsedTime(_start);
-        if (wait > TimeSpan.Zero)
+        var due = TimeSpan.FromSeconds(slot / votesPerSecond);
+        // A timer may fire a little early: wait again until the vote is really due.
+        TimeSpan wait;
+        while ((wait = due - Stopwatch.GetElapsedTime(_start)) > TimeSpan.Zero)
         {
             try
             {
-                await Task.Delay(wait, sending);
+                await Task.Delay(wait < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : wait, sending);
             }
             catch (OperationCanceledException)
             {

@@ -351,15 +351,25 @@ public sealed class PostgresHaCluster : IAsyncDisposable
 
         var name = NodeName(index);
         var data = DataDirectory(name);
-        _nodes[index] = Exists(data)
+        var created = Exists(data);
+        _nodes[index] = created
             ? Run(name, ["run", "--pgdata", data])
             : Run(name, ["create", "postgres", "--pgdata", data, "--pgport", Port(_options.NodePorts[index]),
                 "--listen", "127.0.0.1", "--hostname", "127.0.0.1", "--name", name,
                 "--username", Superuser, "--dbname", _options.Database,
                 "--monitor", MonitorUri(), "--auth", "trust", "--no-ssl", "--run"]);
 
-        // The keeper's own settings, once it has written its configuration; pg_autoctl config set tells it to reload.
-        await WaitUntilAsync(_ => Task.FromResult(File.Exists(ConfigurationFile(data))), _nodes[index]!, name + "'s configuration");
+        if (created)
+        {
+            // Its settings are in its configuration file already. Never set them while a keeper starts: pg_autoctl
+            // config set rewrites the file the starting keeper reads, and signals the pid in a pid file that may still
+            // name the killed keeper's pid, by now another process's.
+            return;
+        }
+
+        // The keeper's own settings, once it runs and has registered (its configuration and pid file written, its
+        // services started); pg_autoctl config set writes them and tells it to reload.
+        await WaitUntilAsync(async ct => (await StatesAsync(ct)).Any(s => s.Port == _options.NodePorts[index]), _nodes[index]!, name + "'s registration");
         foreach (var (key, value) in KeeperSettings)
         {
             await RunToEndAsync(name, ["config", "set", "--pgdata", data, key, value]);
