@@ -314,7 +314,35 @@ internal sealed class SwarmSystem
             await Task.Delay(TimeSpan.FromSeconds(2));
         }
 
-        throw new CliException($"the stack did not answer ready within {ReadyTimeout.TotalMinutes:F0} minutes ({last}); ./voting swarm status shows its tasks");
+        throw new CliException($"the stack did not answer ready within {ReadyTimeout.TotalMinutes:F0} minutes ({last}); ./voting swarm status shows its tasks\n"
+            + await WhyNotReadyAsync());
+    }
+
+    /// <summary>
+    /// What an operator would look at first when the stack does not come up, for the message that says so (a test's
+    /// failure, a CI log): every task that is not running with its error, and the last lines of the data services' logs.
+    /// </summary>
+    private static async Task<string> WhyNotReadyAsync()
+    {
+        var text = new System.Text.StringBuilder();
+        var tasks = await DockerCli.OnNodeAsync(SwarmNodes.Manager, ["stack", "ps", Stack, "--no-trunc", "--format", "{{.Name}} {{.Node}} {{.CurrentState}} {{.Error}}"], check: false);
+        text.AppendLine("Tasks not running:");
+        foreach (var line in tasks.Lines.Where(l => !l.Contains(" Running ", StringComparison.Ordinal)).Take(20))
+        {
+            text.AppendLine("  " + line);
+        }
+
+        foreach (var service in (string[])["pgmonitor", "postgres01", "postgres02"])
+        {
+            var logs = await DockerCli.OnNodeAsync(SwarmNodes.Manager, ["service", "logs", "--raw", "--tail", "25", $"{Stack}_{service}"], check: false);
+            text.AppendLine($"Last lines of {service}'s log:");
+            foreach (var line in (logs.Output + logs.Error).Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(25))
+            {
+                text.AppendLine("  " + line);
+            }
+        }
+
+        return text.ToString();
     }
 
     /// <summary>The front-end nodes that exist now.</summary>
