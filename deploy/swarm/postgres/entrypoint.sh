@@ -101,10 +101,11 @@ write_hba() {
   fi
 }
 
-# What pg_autoctl does not do by itself, while it runs: the rules above on a new data directory; the shorter
-# failover timings (docs/RELIABILITY.md, as PostgresHaCluster's for ./voting up --postgres-ha); the applications'
-# user on the primary; and an immediate checkpoint for a standby's pg_basebackup, which otherwise waits for the
-# primary's next spread checkpoint (minutes).
+# What pg_autoctl does not do by itself, while it runs: the rules above on a new data directory; the monitor's
+# shorter failover timings (docs/RELIABILITY.md, as PostgresHaCluster's for ./voting up --postgres-ha); the
+# applications' user on the primary; and an immediate checkpoint for a standby's pg_basebackup, which otherwise waits
+# for the primary's next spread checkpoint (minutes). A keeper's own timing is set before it runs (below), never by
+# this loop: pg_autoctl config set signals a running keeper, and an initdb it runs dies of the signal.
 helper() {
   # pg_autoctl signals its process group, this loop included, to reload (SIGHUP); and a failed step is tried again
   # a second later, never the end of the loop.
@@ -129,10 +130,6 @@ SQL
       continue
     fi
 
-    if [ $tuned = no ] && [ -f "$config" ]; then
-      pg_autoctl config set --pgdata "$PGDATA" timeout.network_partition_timeout 5 >/dev/null && tuned=yes
-    fi
-
     case "$(local_psql -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" in
       f)
         if [ $user_ready = no ] && VOTING_PG_PASSWORD=$password local_psql -d postgres -v user="$user" >/dev/null 2>&1 <<'SQL'; then
@@ -152,13 +149,9 @@ SQL
   done
 }
 
-if [ -f "$config" ] && [ -s "$PGDATA/PG_VERSION" ]; then
-  write_hba
-  set -- pg_autoctl run --pgdata "$PGDATA"
-elif [ "$role" = monitor ]; then
-  set -- pg_autoctl create monitor --pgdata "$PGDATA" --pgport "$port" --pgctl "$(command -v pg_ctl)" --listen '*' \
-    --hostname "$name" --skip-pg-hba --no-ssl --run
-else
+helper &
+
+if [ "$role" = node ] && ! { [ -f "$config" ] && [ -s "$PGDATA/PG_VERSION" ]; }; then
   uri="postgres://autoctl_node@$monitor:$port/pg_auto_failover?sslmode=disable"
   if [ -n "$after" ] && [ ! -f "$config" ]; then
     echo "voting-postgres: waiting until $after has registered with the monitor (it becomes the primary)"
@@ -166,15 +159,35 @@ else
       sleep 1
     done
   fi
-  set -- pg_autoctl create postgres --pgdata "$PGDATA" --pgport "$port" --pgctl "$(command -v pg_ctl)" --listen '*' \
-    --hostname "$name" --name "$name" --dbname "$database" --monitor "$uri" --skip-pg-hba --no-ssl --run
+  # Created to the end (registered, then initdb or a base backup of the primary) before the keeper runs: a failed
+  # attempt ends the container, and the next one continues it.
+  echo "voting-postgres: creating $name"
+  pg_autoctl create postgres --pgdata "$PGDATA" --pgport "$port" --pgctl "$(command -v pg_ctl)" --listen '*' \
+    --hostname "$name" --name "$name" --dbname "$database" --monitor "$uri" --skip-pg-hba --no-ssl \
+    || fail "pg_autoctl create postgres failed; the next start continues it"
+fi
+
+if [ "$role" = node ]; then
+  # The keeper's partition timeout (20 s by default), while no keeper runs: nothing to signal (the pid file is the
+  # container's own, under XDG_RUNTIME_DIR).
+  pg_autoctl config set --pgdata "$PGDATA" timeout.network_partition_timeout 5 >/dev/null \
+    || fail "pg_autoctl config set timeout.network_partition_timeout failed"
+fi
+
+if [ -f "$config" ] && [ -s "$PGDATA/PG_VERSION" ]; then
+  write_hba
+  set -- pg_autoctl run --pgdata "$PGDATA"
+elif [ "$role" = monitor ]; then
+  set -- pg_autoctl create monitor --pgdata "$PGDATA" --pgport "$port" --pgctl "$(command -v pg_ctl)" --listen '*' \
+    --hostname "$name" --skip-pg-hba --no-ssl --run
+else
+  fail "pg_autoctl create postgres ended without a data directory and configuration in $home"
 fi
 
 echo "voting-postgres: $*"
 "$@" &
 main=$!
 trap 'kill -TERM $main 2>/dev/null' TERM INT
-helper &
 status=0
 wait $main || status=$?
 # A signal interrupts the first wait: wait for pg_autoctl to finish stopping PostgreSQL.

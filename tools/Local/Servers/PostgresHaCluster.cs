@@ -97,8 +97,17 @@ public sealed class PostgresHaCluster : IAsyncDisposable
     public static async Task<PostgresHaCluster> StartAsync(PostgresHaOptions options)
     {
         var cluster = Attach(options, monitor: null, [null, null]);
-        await cluster.EnsureRunningAsync();
-        return cluster;
+        try
+        {
+            await cluster.EnsureRunningAsync();
+            return cluster;
+        }
+        catch
+        {
+            // Whatever started is stopped: nobody else holds the cluster to stop it.
+            await cluster.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>The formation a previous command started, with whichever of its processes still run.</summary>
@@ -351,25 +360,55 @@ public sealed class PostgresHaCluster : IAsyncDisposable
 
         var name = NodeName(index);
         var data = DataDirectory(name);
-        var created = Exists(data);
-        _nodes[index] = created
-            ? Run(name, ["run", "--pgdata", data])
-            : Run(name, ["create", "postgres", "--pgdata", data, "--pgport", Port(_options.NodePorts[index]),
-                "--listen", "127.0.0.1", "--hostname", "127.0.0.1", "--name", name,
-                "--username", Superuser, "--dbname", _options.Database,
-                "--monitor", MonitorUri(), "--auth", "trust", "--no-ssl", "--run"]);
-
-        if (created)
+        if (!Exists(data))
         {
-            // Its settings are in its configuration file already. Never set them while a keeper starts: pg_autoctl
-            // config set rewrites the file the starting keeper reads, and signals the pid in a pid file that may still
-            // name the killed keeper's pid, by now another process's.
-            return;
+            await CreateNodeAsync(index, name, data);
         }
 
-        // The keeper's own settings, once it runs and has registered (its configuration and pid file written, its
-        // services started); pg_autoctl config set writes them and tells it to reload.
-        await WaitUntilAsync(async ct => (await StatesAsync(ct)).Any(s => s.Port == _options.NodePorts[index]), _nodes[index]!, name + "'s registration");
+        _nodes[index] = Run(name, ["run", "--pgdata", data]);
+    }
+
+    /// <summary>
+    /// Creates node <paramref name="index"/> to the end — registered with the monitor, then initdb (the first node, the
+    /// primary) or a base backup of the primary (its standby) — and then gives it the keeper's own settings
+    /// (<see cref="KeeperSettings"/>), while no keeper of it runs. Never while one runs: <c>pg_autoctl config set</c>
+    /// signals the running keeper to reload, and with it the initdb it may be running, which dies of the signal and
+    /// leaves a data directory that no later attempt can use (seen in CI: "Failed to initialize Postgres cluster").
+    /// </summary>
+    private async Task CreateNodeAsync(int index, string name, string data)
+    {
+        var create = Run(name, ["create", "postgres", "--pgdata", data, "--pgport", Port(_options.NodePorts[index]),
+            "--listen", "127.0.0.1", "--hostname", "127.0.0.1", "--name", name,
+            "--username", Superuser, "--dbname", _options.Database,
+            "--monitor", MonitorUri(), "--auth", "trust", "--no-ssl"]);
+        await using (create)
+        {
+            var watch = Stopwatch.StartNew();
+            while (!create.HasExited)
+            {
+                if (watch.Elapsed > StartTimeout)
+                {
+                    throw new InvalidOperationException($"{name} was not created after {StartTimeout.TotalSeconds:F0}s (log: {create.LogPath}):\n{create.Tail()}");
+                }
+
+                try
+                {
+                    await NudgeBaseBackupAsync(await StatesAsync());
+                }
+                catch (Exception e) when (e is NpgsqlException or SocketException)
+                {
+                    // The primary is not answering yet; ask again.
+                }
+
+                await Task.WhenAny(create.Exited, Task.Delay(250));
+            }
+        }
+
+        if (!Exists(data))
+        {
+            throw new InvalidOperationException($"pg_autoctl create postgres ended without creating {name} (log: {create.LogPath}):\n{create.Tail()}");
+        }
+
         foreach (var (key, value) in KeeperSettings)
         {
             await RunToEndAsync(name, ["config", "set", "--pgdata", data, key, value]);
