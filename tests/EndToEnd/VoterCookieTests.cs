@@ -37,7 +37,7 @@ public sealed class VoterCookieTests(VotingSystemFixture system)
         {
             voterCookie = await client.OpenAsync(web.BaseAddress);
             visitorCookie = await client.OpenAsync(web.BaseAddress);
-            Assert.StartsWith(KeyIdOf(keyA) + ".", voterCookie, StringComparison.Ordinal);
+            Assert.Equal(KeyIdOf(keyA), voterCookie[33..41]);
             var (status, receipt, afterVote) = await client.VoteAsync(web.BaseAddress, voterCookie, "a");
             Assert.Equal(HttpStatusCode.Accepted, status);
             voterId = receipt!.Value.GetProperty("voterId").GetGuid();
@@ -53,7 +53,7 @@ public sealed class VoterCookieTests(VotingSystemFixture system)
             var (status, receipt, afterVote) = await client.VoteAsync(web.BaseAddress, voterCookie, "b");
             Assert.Equal(HttpStatusCode.Accepted, status);
             Assert.Equal(voterId, receipt!.Value.GetProperty("voterId").GetGuid());
-            Assert.StartsWith(KeyIdOf(keyB) + "." + voterId.ToString("N") + ".", afterVote, StringComparison.Ordinal);
+            Assert.StartsWith(voterId.ToString("N") + "." + KeyIdOf(keyB) + ".", afterVote, StringComparison.Ordinal);
             rotatedCookie = afterVote!;
             var row = await WaitForRowAsync(voterId, receipt.Value.GetProperty("voteId").GetGuid());
             Assert.Equal(issuedAt, row.IdentityIssuedAt);
@@ -61,7 +61,7 @@ public sealed class VoterCookieTests(VotingSystemFixture system)
 
             // The visitor who only opened the page gets their cookie signed again with B on the next page view.
             var renewed = await client.OpenAsync(web.BaseAddress, visitorCookie);
-            Assert.StartsWith(KeyIdOf(keyB) + "." + visitorCookie[9..41] + ".", renewed, StringComparison.Ordinal);
+            Assert.StartsWith(visitorCookie[..32] + "." + KeyIdOf(keyB) + ".", renewed, StringComparison.Ordinal);
         }
 
         // Key A dropped: a cookie A signed is refused; the one B signed still counts.

@@ -59,7 +59,7 @@ public sealed class VoterCookiesTests
         Assert.Equal(voter, read.VoterId);
         Assert.Equal(IssuedAt, read.IssuedAt);
         Assert.True(read.SignedWithCurrentKey);
-        Assert.StartsWith(cookies.CurrentKeyId + ".", value, StringComparison.Ordinal);
+        Assert.StartsWith(voter.ToString("N") + "." + cookies.CurrentKeyId + ".", value, StringComparison.Ordinal);
         Assert.Contains("httponly", header, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=lax", header, StringComparison.OrdinalIgnoreCase);
     }
@@ -77,7 +77,7 @@ public sealed class VoterCookiesTests
     {
         var cookies = Cookies();
         var genuine = cookies.Sign(Guid.NewGuid());
-        var forged = cookies.Sign(Guid.NewGuid())[..41] + genuine[41..];
+        var forged = cookies.Sign(Guid.NewGuid())[..32] + genuine[32..];
         Assert.Equal(VoterCookieState.Invalid, cookies.Read(RequestWith(forged), out _));
     }
 
@@ -95,9 +95,9 @@ public sealed class VoterCookiesTests
     [InlineData("0123456789abcdef0123456789abcdef.")]
     [InlineData("0123456789abcdef0123456789abcdef.!!!!!!!!!!!!!!!!!!!!!!")]
     [InlineData("zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz.AAAAAAAAAAAAAAAAAAAAAA")]
-    [InlineData("0000000g.0123456789abcdef0123456789abcdef.1770589815.AAAAAAAAAAAAAAAAAAAAAA")]
-    [InlineData("00000000-0123456789abcdef0123456789abcdef.1770589815.AAAAAAAAAAAAAAAAAAAAAA")]
-    [InlineData("00000000.0123456789abcdef0123456789abcdef.177058981x.AAAAAAAAAAAAAAAAAAAAAA")]
+    [InlineData("0123456789abcdef0123456789abcdef.0000000g.1770589815.AAAAAAAAAAAAAAAAAAAAAA")]
+    [InlineData("0123456789abcdef0123456789abcdef-00000000.1770589815.AAAAAAAAAAAAAAAAAAAAAA")]
+    [InlineData("0123456789abcdef0123456789abcdef.00000000.177058981x.AAAAAAAAAAAAAAAAAAAAAA")]
     public void MalformedCookiesAreInvalidOrMissing(string value)
     {
         Assert.NotEqual(VoterCookieState.Valid, Cookies().Read(RequestWith(value), out _));
@@ -153,7 +153,7 @@ public sealed class VoterCookiesTests
         var context = new DefaultHttpContext();
         Assert.True(rotated.RenewIfStale(context.Response, voter));
         var renewed = SetCookieValue(context.Response);
-        Assert.StartsWith(rotated.CurrentKeyId + ".", renewed, StringComparison.Ordinal);
+        Assert.StartsWith(voterId.ToString("N") + "." + rotated.CurrentKeyId + ".", renewed, StringComparison.Ordinal);
         Assert.Equal(VoterCookieState.Valid, rotated.Read(RequestWith(renewed), out var again));
         Assert.Equal(voter with { SignedWithCurrentKey = true }, again);
         // Renewed under the current key, the cookie no longer needs the old one.
@@ -174,7 +174,7 @@ public sealed class VoterCookiesTests
         // The key id only chooses the key; the MAC must still be that key's.
         var forged = Cookies(fill: 9).Sign(Guid.NewGuid());
         var current = Cookies(fill: 7);
-        Assert.Equal(VoterCookieState.Invalid, current.Read(RequestWith(current.CurrentKeyId + forged[8..]), out _));
+        Assert.Equal(VoterCookieState.Invalid, current.Read(RequestWith(forged[..33] + current.CurrentKeyId + forged[41..]), out _));
     }
 
     [Fact]

@@ -6,9 +6,10 @@ using Microsoft.Extensions.Options;
 namespace Voting.Web.Voting;
 
 /// <summary>
-/// Issues and checks voter cookies. A cookie carries the id of the key that signed it, a random 128-bit voter id,
-/// when the vote page issued that id (Unix seconds), and once the voter has voted the id of their latest vote, then an
-/// HMAC of all that: <c>{key id:8 hex}.{voter:32 hex}.{issued:10 digits}[.{vote:32 hex}].{mac:base64url}</c>. The
+/// Issues and checks voter cookies. A cookie carries a random 128-bit voter id, the id of the key that signed it, when
+/// the vote page issued the voter id (Unix seconds), and once the voter has voted the id of their latest vote, then an
+/// HMAC of all that: <c>{voter:32 hex}.{key id:8 hex}.{issued:10 digits}[.{vote:32 hex}].{mac:base64url}</c>. The
+/// voter id comes first, as it always has (the load tool reads it there). The
 /// latest vote orders the voter's next vote after it, on whichever front end (see <see cref="VoteIdGenerator"/>); the
 /// issue time goes with each vote as forensic data. Everything is signed: a voter id can only come from a front end,
 /// so nobody can vote under ids they make up, push a vote's order around or backdate their identity.
@@ -35,9 +36,9 @@ public sealed class VoterCookies
     private const int MacBytes = 16;
     private static readonly int MacChars = Base64Url.GetEncodedLength(MacBytes);
 
-    // The signed part, {kid}.{voter}.{issued}[.{vote}], and where each piece starts.
-    private const int VoterAt = KeyIdChars + 1;
-    private const int IssuedAt = VoterAt + IdChars + 1;
+    // The signed part, {voter}.{kid}.{issued}[.{vote}], and where each piece starts.
+    private const int KeyIdAt = IdChars + 1;
+    private const int IssuedAt = KeyIdAt + KeyIdChars + 1;
     private const int VoteAt = IssuedAt + IssuedChars + 1;
     private const int SignedChars = IssuedAt + IssuedChars;
     private const int SignedWithVoteChars = VoteAt + IdChars;
@@ -128,9 +129,9 @@ public sealed class VoterCookies
     {
         var signed = latestVote == Guid.Empty ? SignedChars : SignedWithVoteChars;
         Span<char> cookie = stackalloc char[MaxSignedChars + 1 + MacChars];
-        _current.Id.CopyTo(cookie);
-        cookie[KeyIdChars] = '.';
-        voterId.TryFormat(cookie[VoterAt..], out _, "N");
+        voterId.TryFormat(cookie, out _, "N");
+        cookie[KeyIdAt - 1] = '.';
+        _current.Id.CopyTo(cookie[KeyIdAt..]);
         cookie[IssuedAt - 1] = '.';
         var seconds = issuedAt is { } at ? Math.Max(0, new DateTimeOffset(at, TimeSpan.Zero).ToUnixTimeSeconds()) : 0;
         seconds.TryFormat(cookie.Slice(IssuedAt, IssuedChars), out _, "D10", CultureInfo.InvariantCulture);
@@ -166,23 +167,23 @@ public sealed class VoterCookies
         };
     }
 
-    /// <summary><c>{kid}.{voter}.{issued}[.{vote}]</c>, signed by the key the key id names.</summary>
+    /// <summary><c>{voter}.{kid}.{issued}[.{vote}]</c>, signed by the key the key id names.</summary>
     private bool TryVerifyCurrentFormat(ReadOnlySpan<char> signed, ReadOnlySpan<byte> presented, out VoterCookie voter)
     {
         voter = default;
-        if (signed[KeyIdChars] != '.' || signed[IssuedAt - 1] != '.' || (signed.Length == SignedWithVoteChars && signed[VoteAt - 1] != '.'))
+        if (signed[KeyIdAt - 1] != '.' || signed[IssuedAt - 1] != '.' || (signed.Length == SignedWithVoteChars && signed[VoteAt - 1] != '.'))
         {
             return false;
         }
 
-        var key = FindKey(signed[..KeyIdChars]);
+        var key = FindKey(signed.Slice(KeyIdAt, KeyIdChars));
         if (key is null || !MacMatches(key.Key, signed, presented))
         {
             return false;
         }
 
         var latestVote = Guid.Empty;
-        if (!Guid.TryParseExact(signed.Slice(VoterAt, IdChars), "N", out var voterId)
+        if (!Guid.TryParseExact(signed[..IdChars], "N", out var voterId)
             || !long.TryParse(signed.Slice(IssuedAt, IssuedChars), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
             || (signed.Length == SignedWithVoteChars && !Guid.TryParseExact(signed.Slice(VoteAt, IdChars), "N", out latestVote)))
         {
