@@ -80,6 +80,13 @@ public sealed class DrainNeverStopsTests(WorkerClusterFixture fixture)
         ["an extra field"] = ["extra", "1"],
         ["a field twice"] = ["option", "a", "option", "b"],
         ["no front end id"] = ["fe", null],
+        ["an address hash that is not an integer"] = ["addr", "12ab"],
+        ["an address hash beyond 64 bits"] = ["addr", "18446744073709551616"],
+        ["a user-agent hash with a plus sign"] = ["ua", "+5"],
+        ["an issue time that is negative"] = ["issued", "-1"],
+        ["an issue time after year 9999"] = ["issued", "253402300800"],
+        // Added, replaced, then added again: two addr fields.
+        ["a forensic field twice"] = ["addr", "1", "addr", "2", "addr", "3"],
     };
 
     public static TheoryData<string> NotVoteCases() => [.. NotVotes.Keys];

@@ -2,6 +2,7 @@ using Npgsql;
 using Orleans.Core.Internal;
 using StackExchange.Redis;
 using Voting.Grains.Draining;
+using Voting.Storage;
 using Voting.Storage.Streams;
 using Voting.Testing;
 
@@ -366,6 +367,46 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
         var stored = await fixture.Database.ReadVotesAsync([own.VoterId, renamed.VoterId]);
         Assert.Equal(frontend.Id, stored[own.VoterId].FrontendId);
         Assert.Equal("frontend-before-rename", stored[renamed.VoterId].FrontendId);
+    }
+
+    [Fact]
+    public async Task EachVoteIsRecordedWithItsForensicDataAndEntriesWithoutItStillDrain()
+    {
+        // A front end writes the hashes and the issue time with each vote; entries from before it did have none.
+        var frontend = NewFrontend();
+        var withForensics = TestVotes.Cast(Guid.NewGuid(), "a", 1);
+        var partly = TestVotes.Cast(Guid.NewGuid(), "b", 2);
+        var old = TestVotes.Cast(Guid.NewGuid(), "a", 3);
+        var issued = new DateTime(2026, 2, 8, 22, 59, 1, DateTimeKind.Utc);
+        await frontend.Redis.StreamAddAsync(frontend.StreamKey,
+            VoteStreamEntry.Encode(withForensics, frontend.Id, new VoteForensics(-4_611_686_018_427_387_904, long.MaxValue, issued)));
+        await frontend.Redis.StreamAddAsync(frontend.StreamKey,
+            VoteStreamEntry.Encode(partly, frontend.Id, new VoteForensics(42, null, null)));
+        await frontend.AddAsync(old);
+        await RegisterAsync(frontend);
+
+        await WaitForVotesAsync(new Dictionary<Guid, Vote> { [withForensics.VoterId] = withForensics, [partly.VoterId] = partly, [old.VoterId] = old });
+        var stored = await fixture.Database.ReadForensicsAsync([withForensics.VoterId, partly.VoterId, old.VoterId]);
+        Assert.Equal(new StoredForensics(-4_611_686_018_427_387_904, long.MaxValue, issued), stored[withForensics.VoterId]);
+        Assert.Equal(new StoredForensics(42, null, null), stored[partly.VoterId]);
+        Assert.Equal(new StoredForensics(null, null, null), stored[old.VoterId]);
+        Assert.Empty(await frontend.Redis.StreamRangeAsync(frontend.StreamKey + ":dead-letters"));
+    }
+
+    [Fact]
+    public async Task AVoterWhoVotesAgainGetsTheLaterVotesForensicData()
+    {
+        var frontend = NewFrontend();
+        var voter = Guid.NewGuid();
+        var first = TestVotes.Cast(voter, "a", 1);
+        var second = TestVotes.Cast(voter, "b", 2);
+        await frontend.Redis.StreamAddAsync(frontend.StreamKey, VoteStreamEntry.Encode(first, frontend.Id, new VoteForensics(1, 1, null)));
+        await RegisterAsync(frontend);
+        await WaitForVotesAsync(new Dictionary<Guid, Vote> { [voter] = first });
+        await frontend.Redis.StreamAddAsync(frontend.StreamKey, VoteStreamEntry.Encode(second, frontend.Id, new VoteForensics(2, null, null)));
+
+        await WaitForVotesAsync(new Dictionary<Guid, Vote> { [voter] = second });
+        Assert.Equal(new StoredForensics(2, null, null), (await fixture.Database.ReadForensicsAsync([voter]))[voter]);
     }
 
     [Fact]

@@ -5,6 +5,9 @@ namespace Voting.Testing;
 /// <summary>A voter's row in <c>votes</c>.</summary>
 public sealed record StoredVote(Guid VoterId, string Option, Guid VoteId, string FrontendId);
 
+/// <summary>The forensic columns of a voter's row in <c>votes</c>.</summary>
+public sealed record StoredForensics(long? AddressHash, long? UserAgentHash, DateTime? IdentityIssuedAt);
+
 /// <summary>Reads what the tests assert on from the votes database.</summary>
 public static class VotesDatabase
 {
@@ -20,6 +23,24 @@ public static class VotesDatabase
         }
 
         return votes;
+    }
+
+    public static async Task<Dictionary<Guid, StoredForensics>> ReadForensicsAsync(this NpgsqlDataSource database, IEnumerable<Guid> voterIds)
+    {
+        await using var command = database.CreateCommand(
+            "SELECT voter_id, address_hash, user_agent_hash, identity_issued_at FROM votes WHERE voter_id = ANY(@voters)");
+        command.Parameters.AddWithValue("voters", voterIds.ToArray());
+        await using var reader = await command.ExecuteReaderAsync();
+        var rows = new Dictionary<Guid, StoredForensics>();
+        while (await reader.ReadAsync())
+        {
+            rows[reader.GetGuid(0)] = new StoredForensics(
+                reader.IsDBNull(1) ? null : reader.GetInt64(1),
+                reader.IsDBNull(2) ? null : reader.GetInt64(2),
+                reader.IsDBNull(3) ? null : reader.GetDateTime(3));
+        }
+
+        return rows;
     }
 
     /// <summary>

@@ -1,3 +1,6 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using Voting.Web.Voting;
@@ -6,8 +9,31 @@ namespace Voting.Web.Tests;
 
 public sealed class VoterCookiesTests
 {
-    private static VoterCookies Cookies(byte fill = 7) =>
-        new(Options.Create(new VoterCookieOptions { SigningKey = Convert.ToBase64String(Enumerable.Repeat(fill, 32).ToArray()) }));
+    private static readonly DateTime IssuedAt = new(2026, 2, 8, 22, 30, 15, DateTimeKind.Utc);
+
+    private sealed class FixedClock(DateTime now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => new(now, TimeSpan.Zero);
+    }
+
+    private static string Key(byte fill) => Convert.ToBase64String(Enumerable.Repeat(fill, 32).ToArray());
+
+    private static VoterCookies Cookies(byte fill = 7, params byte[] verifying) =>
+        new(Options.Create(new VoterCookieOptions { SigningKey = Key(fill), VerifyingKeys = [.. verifying.Select(Key)] }), new FixedClock(IssuedAt));
+
+    /// <summary>A cookie as front ends signed them before key ids: <c>{voter}[.{vote}].{mac}</c>.</summary>
+    private static string LegacyCookie(byte fill, Guid voter, Guid latestVote = default)
+    {
+        var signed = latestVote == Guid.Empty ? voter.ToString("N") : voter.ToString("N") + "." + latestVote.ToString("N");
+        var mac = HMACSHA256.HashData(Enumerable.Repeat(fill, 32).ToArray(), Encoding.ASCII.GetBytes(signed));
+        return signed + "." + Base64Url.EncodeToString(mac.AsSpan(0, 16));
+    }
+
+    private static string SetCookieValue(HttpResponse response)
+    {
+        var header = response.Headers.SetCookie.ToString();
+        return header["voter_id=".Length..header.IndexOf(';', StringComparison.Ordinal)];
+    }
 
     private static HttpRequest RequestWith(string? cookie)
     {
@@ -30,7 +56,10 @@ public sealed class VoterCookiesTests
         var value = header["voter_id=".Length..header.IndexOf(';', StringComparison.Ordinal)];
 
         Assert.Equal(VoterCookieState.Valid, cookies.Read(RequestWith(value), out var read));
-        Assert.Equal(voter, read);
+        Assert.Equal(voter, read.VoterId);
+        Assert.Equal(IssuedAt, read.IssuedAt);
+        Assert.True(read.SignedWithCurrentKey);
+        Assert.StartsWith(voter.ToString("N") + "." + cookies.CurrentKeyId + ".", value, StringComparison.Ordinal);
         Assert.Contains("httponly", header, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=lax", header, StringComparison.OrdinalIgnoreCase);
     }
@@ -66,6 +95,9 @@ public sealed class VoterCookiesTests
     [InlineData("0123456789abcdef0123456789abcdef.")]
     [InlineData("0123456789abcdef0123456789abcdef.!!!!!!!!!!!!!!!!!!!!!!")]
     [InlineData("zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz.AAAAAAAAAAAAAAAAAAAAAA")]
+    [InlineData("0123456789abcdef0123456789abcdef.0000000g.1770589815.AAAAAAAAAAAAAAAAAAAAAA")]
+    [InlineData("0123456789abcdef0123456789abcdef-00000000.1770589815.AAAAAAAAAAAAAAAAAAAAAA")]
+    [InlineData("0123456789abcdef0123456789abcdef.00000000.177058981x.AAAAAAAAAAAAAAAAAAAAAA")]
     public void MalformedCookiesAreInvalidOrMissing(string value)
     {
         Assert.NotEqual(VoterCookieState.Valid, Cookies().Read(RequestWith(value), out _));
@@ -78,32 +110,98 @@ public sealed class VoterCookiesTests
     }
 
     [Fact]
-    public void ACookieNamingTheVotersLatestVoteIsReadBackWithIt()
+    public void ACookieNamingTheVotersLatestVoteIsReadBackWithItAndItsIssueTime()
     {
         var cookies = Cookies();
-        var (voter, vote) = (Guid.NewGuid(), Guid.CreateVersion7());
+        var (voter, vote) = (new VoterCookie(Guid.NewGuid(), Guid.Empty, IssuedAt.AddDays(-3), true), Guid.CreateVersion7());
         var context = new DefaultHttpContext();
         cookies.Remember(context.Response, voter, vote);
-        var header = context.Response.Headers.SetCookie.ToString();
-        var value = header["voter_id=".Length..header.IndexOf(';', StringComparison.Ordinal)];
 
-        Assert.Equal(VoterCookieState.Valid, cookies.Read(RequestWith(value), out var readVoter, out var readVote));
-        Assert.Equal((voter, vote), (readVoter, readVote));
-        Assert.Equal(VoterCookieState.Valid, cookies.Read(RequestWith(cookies.Sign(voter)), out _, out var none));
-        Assert.Equal(Guid.Empty, none);
+        Assert.Equal(VoterCookieState.Valid, cookies.Read(RequestWith(SetCookieValue(context.Response)), out var read));
+        Assert.Equal(voter with { LatestVote = vote }, read);
+        Assert.Equal(VoterCookieState.Valid, cookies.Read(RequestWith(cookies.Sign(voter.VoterId)), out var none));
+        Assert.Equal(Guid.Empty, none.LatestVote);
     }
 
     [Fact]
-    public void AnAlteredOrTransplantedLatestVoteIsInvalid()
+    public void AnAlteredOrTransplantedLatestVoteOrIssueTimeIsInvalid()
     {
         var cookies = Cookies();
         var voter = Guid.NewGuid();
-        var genuine = cookies.Sign(voter, Guid.CreateVersion7());
-        var altered = genuine[..40] + (genuine[40] == '0' ? '1' : '0') + genuine[41..];
-        var transplanted = genuine[..33] + cookies.Sign(Guid.NewGuid(), Guid.CreateVersion7())[33..];
-        var dropped = genuine[..32] + genuine[65..];
+        var genuine = cookies.Sign(voter, Guid.CreateVersion7(), IssuedAt);
+        var altered = genuine[..60] + (genuine[60] == '0' ? '1' : '0') + genuine[61..];
+        var transplanted = genuine[..53] + cookies.Sign(Guid.NewGuid(), Guid.CreateVersion7(), IssuedAt)[53..];
+        var dropped = genuine[..52] + genuine[85..];
+        var backdated = genuine[..42] + (genuine[42] == '0' ? '1' : '0') + genuine[43..];
         Assert.Equal(VoterCookieState.Invalid, cookies.Read(RequestWith(altered), out _));
         Assert.Equal(VoterCookieState.Invalid, cookies.Read(RequestWith(transplanted), out _));
         Assert.Equal(VoterCookieState.Invalid, cookies.Read(RequestWith(dropped), out _));
+        Assert.Equal(VoterCookieState.Invalid, cookies.Read(RequestWith(backdated), out _));
+    }
+
+    [Fact]
+    public void ACookieSignedWithAVerifyingKeyKeepsItsVoterAndIsSignedAgainWithTheCurrentKey()
+    {
+        var before = Cookies(fill: 1);
+        var (voterId, vote) = (Guid.NewGuid(), Guid.CreateVersion7());
+        var old = before.Sign(voterId, vote, IssuedAt.AddHours(-5));
+        var rotated = Cookies(fill: 2, verifying: 1);
+
+        Assert.Equal(VoterCookieState.Valid, rotated.Read(RequestWith(old), out var voter));
+        Assert.Equal(new VoterCookie(voterId, vote, IssuedAt.AddHours(-5), SignedWithCurrentKey: false), voter);
+
+        var context = new DefaultHttpContext();
+        Assert.True(rotated.RenewIfStale(context.Response, voter));
+        var renewed = SetCookieValue(context.Response);
+        Assert.StartsWith(voterId.ToString("N") + "." + rotated.CurrentKeyId + ".", renewed, StringComparison.Ordinal);
+        Assert.Equal(VoterCookieState.Valid, rotated.Read(RequestWith(renewed), out var again));
+        Assert.Equal(voter with { SignedWithCurrentKey = true }, again);
+        // Renewed under the current key, the cookie no longer needs the old one.
+        Assert.Equal(VoterCookieState.Valid, Cookies(fill: 2).Read(RequestWith(renewed), out _));
+        Assert.False(rotated.RenewIfStale(new DefaultHttpContext().Response, again));
+    }
+
+    [Fact]
+    public void ACookieWhoseKeyIsNoLongerListedIsInvalid()
+    {
+        var old = Cookies(fill: 1).Sign(Guid.NewGuid());
+        Assert.Equal(VoterCookieState.Invalid, Cookies(fill: 3, verifying: 2).Read(RequestWith(old), out _));
+    }
+
+    [Fact]
+    public void ACookieNamingAListedKeyIdButSignedWithAnotherKeyIsInvalid()
+    {
+        // The key id only chooses the key; the MAC must still be that key's.
+        var forged = Cookies(fill: 9).Sign(Guid.NewGuid());
+        var current = Cookies(fill: 7);
+        Assert.Equal(VoterCookieState.Invalid, current.Read(RequestWith(forged[..33] + current.CurrentKeyId + forged[41..]), out _));
+    }
+
+    [Fact]
+    public void ACookieFromBeforeKeyIdsIsAcceptedWhenAListedKeySignedItWithNoIssueTime()
+    {
+        var (voterId, vote) = (Guid.NewGuid(), Guid.CreateVersion7());
+        var underCurrent = LegacyCookie(7, voterId, vote);
+        var underOlder = LegacyCookie(1, voterId);
+
+        Assert.Equal(VoterCookieState.Valid, Cookies(fill: 7).Read(RequestWith(underCurrent), out var current));
+        Assert.Equal(new VoterCookie(voterId, vote, null, SignedWithCurrentKey: false), current);
+        Assert.Equal(VoterCookieState.Valid, Cookies(fill: 7, verifying: 1).Read(RequestWith(underOlder), out var older));
+        Assert.Equal(new VoterCookie(voterId, Guid.Empty, null, SignedWithCurrentKey: false), older);
+        Assert.Equal(VoterCookieState.Invalid, Cookies(fill: 7).Read(RequestWith(underOlder), out _));
+
+        // Reissued in the current format, the issue time stays unknown.
+        var context = new DefaultHttpContext();
+        Assert.True(Cookies(fill: 7).RenewIfStale(context.Response, current));
+        Assert.Equal(VoterCookieState.Valid, Cookies(fill: 7).Read(RequestWith(SetCookieValue(context.Response)), out var reissued));
+        Assert.Equal(current with { SignedWithCurrentKey = true }, reissued);
+    }
+
+    [Fact]
+    public void AKeyIdIsTheFirstFourBytesOfTheKeysSha256InHex()
+    {
+        var key = Enumerable.Repeat((byte)7, 32).ToArray();
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(key))[..8], VoterCookieOptions.KeyIdOf(key));
+        Assert.Equal(VoterCookieOptions.KeyIdOf(key), Cookies(fill: 7).CurrentKeyId);
     }
 }

@@ -74,8 +74,8 @@ internal sealed class DrainLoop(
     private async Task CommitAsync(ConsumerGroup group, string frontendId, DrainBatch batch, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        // Each vote is recorded with the front end it entered through, as its entry says.
-        var changed = await voteWriter.WriteAsync(batch.ToWrite, batch.ToWriteFrontends, cancellationToken);
+        // Each vote is recorded with the front end it entered through and its forensic data, as its entry says.
+        var changed = await voteWriter.WriteAsync(batch.ToWrite, batch.ToWriteFrontends, batch.ToWriteForensics, cancellationToken);
 
         if (batch.Malformed.Count > 0)
         {

@@ -45,12 +45,19 @@ public static partial class FrontendHostingExtensions
                 SettingsValidation.Invalid("VoterCookie:SigningKey", "must be base64 of at least 32 bytes."))
             .Validate(o => !string.IsNullOrWhiteSpace(o.Name), SettingsValidation.Missing("VoterCookie:Name"))
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<VoterCookieOptions>, VerifyingKeysValidation>();
+        services.AddOptions<ForensicsOptions>()
+            .BindConfiguration(ForensicsOptions.SectionName)
+            .Validate(o => string.IsNullOrWhiteSpace(o.Secret) || KeyLength(o.Secret) >= 32,
+                SettingsValidation.Invalid("Forensics:Secret", "must be base64 of at least 32 bytes (or be left out: it is then derived from VoterCookie:SigningKey)."))
+            .ValidateOnStart();
 
         services.AddSingleton(BallotOptions.FromConfiguration(builder.Configuration));
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IConnectionMultiplexer>(provider => ConnectRedis(provider.GetRequiredService<IOptions<FrontendOptions>>().Value));
         services.AddSingleton<VoteIdGenerator>();
         services.AddSingleton<VoterCookies>();
+        services.AddSingleton<ForensicHasher>();
         services.AddSingleton<VoteRecorder>();
         services.AddSingleton(provider => new VotePage(
             provider.GetRequiredService<BallotOptions>(), provider.GetRequiredService<IOptions<FrontendOptions>>().Value.Id));
@@ -121,10 +128,39 @@ public static partial class FrontendHostingExtensions
         return ConnectionMultiplexer.Connect(configuration);
     }
 
-    private static int KeyLength(string base64)
+    private static int KeyLength(string base64) => VoterCookieOptions.TryDecodeKey(base64)?.Length ?? 0;
+
+    /// <summary>
+    /// Each verifying key is usable, and no two configured keys (the signing key among them) share a key id: a cookie
+    /// names its key by id, so a duplicate would be ambiguous — and is nearly always the same key listed twice.
+    /// </summary>
+    private sealed class VerifyingKeysValidation : IValidateOptions<VoterCookieOptions>
     {
-        var buffer = new byte[base64.Length];
-        return Convert.TryFromBase64String(base64, buffer, out var written) ? written : 0;
+        public ValidateOptionsResult Validate(string? name, VoterCookieOptions options)
+        {
+            var failures = new List<string>();
+            var ids = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (VoterCookieOptions.TryDecodeKey(options.SigningKey) is { Length: >= 32 } signing)
+            {
+                ids[VoterCookieOptions.KeyIdOf(signing)] = "VoterCookie:SigningKey";
+            }
+
+            for (var i = 0; i < options.VerifyingKeys.Count; i++)
+            {
+                var setting = $"VoterCookie:VerifyingKeys:{i}";
+                if (VoterCookieOptions.TryDecodeKey(options.VerifyingKeys[i]) is not { Length: >= 32 } key)
+                {
+                    failures.Add(SettingsValidation.Invalid(setting, "must be base64 of at least 32 bytes (a key that signed voter cookies before)."));
+                }
+                else if (!ids.TryAdd(VoterCookieOptions.KeyIdOf(key), setting))
+                {
+                    failures.Add(SettingsValidation.Invalid(setting,
+                        $"has the key id {VoterCookieOptions.KeyIdOf(key)} of {ids[VoterCookieOptions.KeyIdOf(key)]}: the same key is listed twice."));
+                }
+            }
+
+            return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        }
     }
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]

@@ -1,30 +1,69 @@
 using System.Buffers.Text;
+using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 
 namespace Voting.Web.Voting;
 
 /// <summary>
-/// Issues and checks voter cookies: a random 128-bit voter id and an HMAC of it, <c>{id:32 hex}.{mac:base64url}</c>;
-/// once the voter has voted, also the id of their latest vote, <c>{id}.{vote:32 hex}.{mac}</c>, so that the next vote,
-/// on whichever front end, is ordered after it (see <see cref="VoteIdGenerator"/>). Both are signed: a voter id can
-/// only come from a front end, so nobody can vote under ids they make up, nor push a vote's order around.
+/// Issues and checks voter cookies. A cookie carries a random 128-bit voter id, the id of the key that signed it, when
+/// the vote page issued the voter id (Unix seconds), and once the voter has voted the id of their latest vote, then an
+/// HMAC of all that: <c>{voter:32 hex}.{key id:8 hex}.{issued:10 digits}[.{vote:32 hex}].{mac:base64url}</c>. The
+/// voter id comes first, as it always has (the load tool reads it there). The
+/// latest vote orders the voter's next vote after it, on whichever front end (see <see cref="VoteIdGenerator"/>); the
+/// issue time goes with each vote as forensic data. Everything is signed: a voter id can only come from a front end,
+/// so nobody can vote under ids they make up, push a vote's order around or backdate their identity.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Key rotation: the key id names which of the configured keys signed the cookie — the current one
+/// (<see cref="VoterCookieOptions.SigningKey"/>) or an older one still listed in
+/// <see cref="VoterCookieOptions.VerifyingKeys"/>. A cookie an older key signed keeps its voter id, latest vote and
+/// issue time, and the answer signs it again with the current key; one whose key is no longer listed is invalid.
+/// </para>
+/// <para>
+/// Cookies from before key ids (<c>{voter}[.{vote}].{mac}</c>, no key id, no issue time) are accepted when any listed
+/// key signed them, so a deployment that upgrades keeps its voters; the answer reissues them in the current format,
+/// with the issue time unknown (written as zero, read as none). They stop being accepted once the key that signed them
+/// is no longer listed.
+/// </para>
+/// </remarks>
 public sealed class VoterCookies
 {
     private const int IdChars = 32;
-    private const int WithVoteChars = IdChars + 1 + IdChars;
+    private const int KeyIdChars = VoterCookieOptions.KeyIdChars;
+    private const int IssuedChars = 10;
     private const int MacBytes = 16;
     private static readonly int MacChars = Base64Url.GetEncodedLength(MacBytes);
 
+    // The signed part, {voter}.{kid}.{issued}[.{vote}], and where each piece starts.
+    private const int KeyIdAt = IdChars + 1;
+    private const int IssuedAt = KeyIdAt + KeyIdChars + 1;
+    private const int VoteAt = IssuedAt + IssuedChars + 1;
+    private const int SignedChars = IssuedAt + IssuedChars;
+    private const int SignedWithVoteChars = VoteAt + IdChars;
+
+    // The format before key ids: {voter}[.{vote}].
+    private const int LegacyChars = IdChars;
+    private const int LegacyWithVoteChars = IdChars + 1 + IdChars;
+
+    private const int MaxSignedChars = SignedWithVoteChars;
+
     private readonly VoterCookieOptions _options;
-    private readonly byte[] _key;
+    private readonly TimeProvider _time;
+    private readonly SigningKey _current;
+
+    /// <summary>The current key first, then the verifying keys, in the order configured.</summary>
+    private readonly SigningKey[] _keys;
+
     private readonly CookieOptions _cookie;
 
-    public VoterCookies(IOptions<VoterCookieOptions> options)
+    public VoterCookies(IOptions<VoterCookieOptions> options, TimeProvider timeProvider)
     {
         _options = options.Value;
-        _key = Convert.FromBase64String(_options.SigningKey);
+        _time = timeProvider;
+        _current = SigningKey.From(_options.SigningKey);
+        _keys = [_current, .. _options.VerifyingKeys.Select(SigningKey.From)];
         _cookie = new CookieOptions
         {
             HttpOnly = true,
@@ -36,94 +75,217 @@ public sealed class VoterCookies
         };
     }
 
-    /// <summary>What the request's voter cookie says.</summary>
-    public VoterCookieState Read(HttpRequest request, out Guid voterId) => Read(request, out voterId, out _);
+    /// <summary>The id of the key new cookies are signed with.</summary>
+    public string CurrentKeyId => _current.Id;
 
-    /// <summary>What the request's voter cookie says, and the voter's latest vote it names (<see cref="Guid.Empty"/>: none).</summary>
-    public VoterCookieState Read(HttpRequest request, out Guid voterId, out Guid latestVote)
+    /// <summary>What the request's voter cookie says, and (when valid) what it carries.</summary>
+    public VoterCookieState Read(HttpRequest request, out VoterCookie voter)
     {
-        voterId = latestVote = Guid.Empty;
+        voter = default;
         if (!request.Cookies.TryGetValue(_options.Name, out var value) || string.IsNullOrEmpty(value))
         {
             return VoterCookieState.Missing;
         }
 
-        return TryVerify(value, out voterId, out latestVote) ? VoterCookieState.Valid : VoterCookieState.Invalid;
+        return TryVerify(value, out voter) ? VoterCookieState.Valid : VoterCookieState.Invalid;
     }
 
-    /// <summary>Gives the response a cookie for a new voter and returns the voter's id.</summary>
+    /// <summary>Gives the response a cookie for a new voter, issued now, and returns the voter's id.</summary>
     public Guid Issue(HttpResponse response)
     {
         var voterId = Guid.NewGuid(); // 122 random bits from the OS's cryptographic generator
-        response.Cookies.Append(_options.Name, Sign(voterId), _cookie);
+        response.Cookies.Append(_options.Name, Sign(voterId, Guid.Empty, _time.GetUtcNow().UtcDateTime), _cookie);
         return voterId;
     }
 
     /// <summary>Gives the response the voter's cookie again, now naming <paramref name="latestVote"/>, the vote just recorded.</summary>
-    public void Remember(HttpResponse response, Guid voterId, Guid latestVote) =>
-        response.Cookies.Append(_options.Name, Sign(voterId, latestVote), _cookie);
+    /// <remarks>Signed with the current key; the voter id and the issue time stay as they were.</remarks>
+    public void Remember(HttpResponse response, in VoterCookie voter, Guid latestVote) =>
+        response.Cookies.Append(_options.Name, Sign(voter.VoterId, latestVote, voter.IssuedAt), _cookie);
 
-    public string Sign(Guid voterId) => Sign(voterId, Guid.Empty);
-
-    public string Sign(Guid voterId, Guid latestVote)
+    /// <summary>
+    /// Signs the voter's cookie again with the current key when another key signed it (or it predates key ids), so that
+    /// the older key can be dropped once returning voters have been seen. Returns whether it did.
+    /// </summary>
+    public bool RenewIfStale(HttpResponse response, in VoterCookie voter)
     {
-        var signed = latestVote == Guid.Empty ? IdChars : WithVoteChars;
-        Span<char> cookie = stackalloc char[WithVoteChars + 1 + MacChars];
+        if (voter.SignedWithCurrentKey)
+        {
+            return false;
+        }
+
+        Remember(response, voter, voter.LatestVote);
+        return true;
+    }
+
+    /// <summary>A cookie for the voter, issued now, naming no vote.</summary>
+    public string Sign(Guid voterId) => Sign(voterId, Guid.Empty, _time.GetUtcNow().UtcDateTime);
+
+    /// <summary>
+    /// A cookie signed with the current key. <paramref name="issuedAt"/> is kept to the second; null (unknown, for a
+    /// cookie from before issue times) is written as zero.
+    /// </summary>
+    public string Sign(Guid voterId, Guid latestVote, DateTime? issuedAt)
+    {
+        var signed = latestVote == Guid.Empty ? SignedChars : SignedWithVoteChars;
+        Span<char> cookie = stackalloc char[MaxSignedChars + 1 + MacChars];
         voterId.TryFormat(cookie, out _, "N");
+        cookie[KeyIdAt - 1] = '.';
+        _current.Id.CopyTo(cookie[KeyIdAt..]);
+        cookie[IssuedAt - 1] = '.';
+        var seconds = issuedAt is { } at ? Math.Max(0, new DateTimeOffset(at, TimeSpan.Zero).ToUnixTimeSeconds()) : 0;
+        seconds.TryFormat(cookie.Slice(IssuedAt, IssuedChars), out _, "D10", CultureInfo.InvariantCulture);
         if (latestVote != Guid.Empty)
         {
-            cookie[IdChars] = '.';
-            latestVote.TryFormat(cookie[(IdChars + 1)..], out _, "N");
+            cookie[VoteAt - 1] = '.';
+            latestVote.TryFormat(cookie[VoteAt..], out _, "N");
         }
 
         cookie[signed] = '.';
         Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        Mac(cookie[..signed], mac);
+        Mac(_current.Key, cookie[..signed], mac);
         Base64Url.EncodeToChars(mac[..MacBytes], cookie[(signed + 1)..]);
         return new string(cookie[..(signed + 1 + MacChars)]);
     }
 
-    private bool TryVerify(string value, out Guid voterId, out Guid latestVote)
+    private bool TryVerify(string value, out VoterCookie voter)
     {
-        voterId = latestVote = Guid.Empty;
+        voter = default;
         var signed = value.Length - 1 - MacChars;
-        if (signed is not (IdChars or WithVoteChars) || value[signed] != '.' || (signed == WithVoteChars && value[IdChars] != '.'))
-        {
-            return false;
-        }
-
-        // TryDecodeFromChars throws on characters outside the alphabet: check first, a forged cookie is not an error.
-        var mac = value.AsSpan(signed + 1);
         Span<byte> presented = stackalloc byte[MacBytes];
-        if (!Base64Url.IsValid(mac, out var length) || length != MacBytes
-            || !Base64Url.TryDecodeFromChars(mac, presented, out var written) || written != MacBytes)
+        if (signed < 0 || value[signed] != '.' || !TryReadMac(value.AsSpan(signed + 1), presented))
         {
             return false;
         }
 
-        Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
-        Mac(value.AsSpan(0, signed), expected);
-        if (!CryptographicOperations.FixedTimeEquals(expected[..MacBytes], presented))
+        var text = value.AsSpan(0, signed);
+        return signed switch
         {
-            return false;
-        }
-
-        return Guid.TryParseExact(value.AsSpan(0, IdChars), "N", out voterId)
-            && (signed == IdChars || Guid.TryParseExact(value.AsSpan(IdChars + 1, IdChars), "N", out latestVote));
+            SignedChars or SignedWithVoteChars => TryVerifyCurrentFormat(text, presented, out voter),
+            LegacyChars or LegacyWithVoteChars => TryVerifyLegacy(text, presented, out voter),
+            _ => false,
+        };
     }
 
-    /// <summary>The MAC of the signed part: the voter id, or the voter id and the latest vote's id.</summary>
-    private void Mac(ReadOnlySpan<char> signed, Span<byte> destination)
+    /// <summary><c>{voter}.{kid}.{issued}[.{vote}]</c>, signed by the key the key id names.</summary>
+    private bool TryVerifyCurrentFormat(ReadOnlySpan<char> signed, ReadOnlySpan<byte> presented, out VoterCookie voter)
     {
-        Span<byte> ascii = stackalloc byte[WithVoteChars];
+        voter = default;
+        if (signed[KeyIdAt - 1] != '.' || signed[IssuedAt - 1] != '.' || (signed.Length == SignedWithVoteChars && signed[VoteAt - 1] != '.'))
+        {
+            return false;
+        }
+
+        var key = FindKey(signed.Slice(KeyIdAt, KeyIdChars));
+        if (key is null || !MacMatches(key.Key, signed, presented))
+        {
+            return false;
+        }
+
+        var latestVote = Guid.Empty;
+        if (!Guid.TryParseExact(signed[..IdChars], "N", out var voterId)
+            || !long.TryParse(signed.Slice(IssuedAt, IssuedChars), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            || (signed.Length == SignedWithVoteChars && !Guid.TryParseExact(signed.Slice(VoteAt, IdChars), "N", out latestVote)))
+        {
+            return false;
+        }
+
+        DateTime? issuedAt = seconds == 0 ? null : DateTime.UnixEpoch.AddSeconds(seconds);
+        voter = new VoterCookie(voterId, latestVote, issuedAt, SignedWithCurrentKey: ReferenceEquals(key, _current));
+        return true;
+    }
+
+    /// <summary><c>{voter}[.{vote}]</c>, from before key ids: signed by whichever listed key verifies it.</summary>
+    private bool TryVerifyLegacy(ReadOnlySpan<char> signed, ReadOnlySpan<byte> presented, out VoterCookie voter)
+    {
+        voter = default;
+        if (signed.Length == LegacyWithVoteChars && signed[IdChars] != '.')
+        {
+            return false;
+        }
+
+        var verified = false;
+        foreach (var key in _keys)
+        {
+            verified |= MacMatches(key.Key, signed, presented);
+        }
+
+        if (!verified)
+        {
+            return false;
+        }
+
+        var latestVote = Guid.Empty;
+        if (!Guid.TryParseExact(signed[..IdChars], "N", out var voterId)
+            || (signed.Length == LegacyWithVoteChars && !Guid.TryParseExact(signed[(IdChars + 1)..], "N", out latestVote)))
+        {
+            return false;
+        }
+
+        voter = new VoterCookie(voterId, latestVote, IssuedAt: null, SignedWithCurrentKey: false);
+        return true;
+    }
+
+    private SigningKey? FindKey(ReadOnlySpan<char> keyId)
+    {
+        foreach (var key in _keys)
+        {
+            if (keyId.SequenceEqual(key.Id))
+            {
+                return key;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool TryReadMac(ReadOnlySpan<char> mac, Span<byte> presented)
+    {
+        // TryDecodeFromChars throws on characters outside the alphabet: check first, a forged cookie is not an error.
+        return Base64Url.IsValid(mac, out var length) && length == MacBytes
+            && Base64Url.TryDecodeFromChars(mac, presented, out var written) && written == MacBytes;
+    }
+
+    private static bool MacMatches(byte[] key, ReadOnlySpan<char> signed, ReadOnlySpan<byte> presented)
+    {
+        Span<byte> expected = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        Mac(key, signed, expected);
+        return CryptographicOperations.FixedTimeEquals(expected[..MacBytes], presented);
+    }
+
+    /// <summary>The MAC of the signed part of a cookie (ASCII by construction: only verified lengths reach here).</summary>
+    private static void Mac(byte[] key, ReadOnlySpan<char> signed, Span<byte> destination)
+    {
+        Span<byte> ascii = stackalloc byte[MaxSignedChars];
         for (var i = 0; i < signed.Length; i++)
         {
             ascii[i] = (byte)signed[i];
         }
 
-        HMACSHA256.HashData(_key, ascii[..signed.Length], destination);
+        HMACSHA256.HashData(key, ascii[..signed.Length], destination);
+    }
+
+    /// <summary>A configured key and its id.</summary>
+    private sealed record SigningKey(string Id, byte[] Key)
+    {
+        /// <summary>A key as the settings give it (validated at start-up).</summary>
+        public static SigningKey From(string base64)
+        {
+            var key = VoterCookieOptions.TryDecodeKey(base64) ?? throw new ArgumentException("A voter-cookie key is not base64.", nameof(base64));
+            return new SigningKey(VoterCookieOptions.KeyIdOf(key), key);
+        }
     }
 }
+
+/// <summary>What a valid voter cookie carries.</summary>
+/// <param name="VoterId">The voter's id, issued by a front end.</param>
+/// <param name="LatestVote">The voter's latest vote, or <see cref="Guid.Empty"/> before the first.</param>
+/// <param name="IssuedAt">When the vote page issued the voter id (to the second), or null for a cookie from before issue times.</param>
+/// <param name="SignedWithCurrentKey">
+/// Whether the current key signed it in the current format; if not, the answer signs it again
+/// (<see cref="VoterCookies.RenewIfStale"/>, <see cref="VoterCookies.Remember"/>).
+/// </param>
+public readonly record struct VoterCookie(Guid VoterId, Guid LatestVote, DateTime? IssuedAt, bool SignedWithCurrentKey);
 
 public enum VoterCookieState
 {

@@ -33,9 +33,14 @@ public static partial class VotingEndpoints
 
     private static ContentHttpResult ShowPage(HttpContext context, VoterCookies cookies, VotePage page)
     {
-        if (cookies.Read(context.Request, out _) != VoterCookieState.Valid)
+        if (cookies.Read(context.Request, out VoterCookie voter) != VoterCookieState.Valid)
         {
             cookies.Issue(context.Response);
+        }
+        else
+        {
+            // A returning voter whose cookie an older key signed keeps their id, under the current key.
+            cookies.RenewIfStale(context.Response, voter);
         }
 
         return Html(page.Render(null, VotePageNotice.None));
@@ -80,15 +85,15 @@ public static partial class VotingEndpoints
             return Html(page.Render(null, VotePageNotice.Rejected, problem), StatusCodes.Status400BadRequest);
         }
 
-        if (!TryGetVoter(context, cookies, out var voterId, out var latestVote, out var cookieProblem))
+        if (!TryGetVoter(context, cookies, out var voter, out var cookieProblem))
         {
             return Html(page.Render(null, VotePageNotice.Rejected, cookieProblem), StatusCodes.Status400BadRequest);
         }
 
         try
         {
-            var vote = await recorder.RecordAsync(voterId, option.Key, latestVote);
-            cookies.Remember(context.Response, voterId, vote.VoteId);
+            var vote = await recorder.RecordAsync(voter, option.Key, context.Connection.RemoteIpAddress, context.Request.Headers.UserAgent);
+            cookies.Remember(context.Response, voter, vote.VoteId);
             VoteMetrics.RecordAccepted(form: true);
             return Html(page.Render(vote.Option, VotePageNotice.Recorded));
         }
@@ -141,15 +146,15 @@ public static partial class VotingEndpoints
                 $"'{key}' is not an option on this ballot; options are {string.Join(", ", ballot.All.Select(o => o.Key))}.");
         }
 
-        if (!TryGetVoter(context, cookies, out var voterId, out var latestVote, out var cookieProblem))
+        if (!TryGetVoter(context, cookies, out var voter, out var cookieProblem))
         {
             return Problem(StatusCodes.Status400BadRequest, cookieProblem);
         }
 
         try
         {
-            var vote = await recorder.RecordAsync(voterId, option.Key, latestVote);
-            cookies.Remember(context.Response, voterId, vote.VoteId);
+            var vote = await recorder.RecordAsync(voter, option.Key, context.Connection.RemoteIpAddress, context.Request.Headers.UserAgent);
+            cookies.Remember(context.Response, voter, vote.VoteId);
             VoteMetrics.RecordAccepted(form: false);
             return TypedResults.Accepted((string?)null, new VoteReceipt(vote.VoteId, vote.VoterId, vote.Option, vote.FrontendId, vote.Timestamp));
         }
@@ -165,9 +170,9 @@ public static partial class VotingEndpoints
     /// the new vote is ordered after it). Without one (or with a forged one) the vote is refused and a fresh cookie is
     /// issued, so that the voter's next attempt counts.
     /// </summary>
-    private static bool TryGetVoter(HttpContext context, VoterCookies cookies, out Guid voterId, out Guid latestVote, out string problem)
+    private static bool TryGetVoter(HttpContext context, VoterCookies cookies, out VoterCookie voter, out string problem)
     {
-        switch (cookies.Read(context.Request, out voterId, out latestVote))
+        switch (cookies.Read(context.Request, out voter))
         {
             case VoterCookieState.Valid:
                 problem = "";
