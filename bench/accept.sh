@@ -4,6 +4,9 @@
 # Run by ./voting bench accept against what ./voting up started. Stop the worker silos first if the front end
 # should have the cores to itself (the script says whether any runs).
 #
+# Every vote is one voter's, from one address: start the system with per-client limits it cannot reach (see
+# docs/PERFORMANCE.md, 'Ballot stuffing'), or the rounds measure 429s (the non-2xx column).
+#
 #   BENCH_CONNECTIONS (64)  wrk connections for the throughput rounds
 #   BENCH_SECONDS (15)      length of each round
 #   BENCH_ROUNDS (2)        rounds per application

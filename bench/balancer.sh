@@ -3,6 +3,9 @@
 # them over every front end), in alternating rounds so that both see the same machine. Run by ./voting bench
 # balancer against what ./voting up started; stop the worker silos first to leave the cores to the vote path.
 #
+# Every vote is one voter's, from one address: start the system with per-client limits it cannot reach (see
+# docs/PERFORMANCE.md, 'Ballot stuffing'), or the rounds measure 429s (the non-2xx column).
+#
 #   BENCH_CONNECTIONS (64)  wrk connections for the throughput rounds
 #   BENCH_SECONDS (15)      length of each round
 #   BENCH_ROUNDS (2)        rounds per target

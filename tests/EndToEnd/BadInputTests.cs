@@ -100,11 +100,20 @@ public sealed class BadInputTests(VotingSystemFixture system)
     }
 
     [Fact]
-    public async Task AVoteWithoutAVoterCookieIsRefusedAndGetsOne()
+    public async Task AVoteWithoutAVoterCookieIsRefusedWithoutIssuingOneAndTheVotePageIssuesIt()
     {
         using var browser = new Browser();
         var response = await browser.VoteWithJsonAsync(Frontend, "a");
-        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "no voter cookie");
+        await AssertProblemAsync(response, HttpStatusCode.BadRequest, "load the vote page");
+        Assert.False(response.Headers.Contains("Set-Cookie"));
+        var form = await browser.VoteWithFormAsync(Frontend, "a");
+        Assert.Equal(HttpStatusCode.BadRequest, form.StatusCode);
+        Assert.Contains("load the vote page", await form.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.False(form.Headers.Contains("Set-Cookie"));
+        Assert.Null(browser.VoterCookie(Frontend));
+
+        // Identities come from the vote page only.
+        await browser.OpenAsync(Frontend);
         Assert.NotNull(browser.VoterCookie(Frontend));
 
         // With the cookie it was given, the voter's next attempt counts.
@@ -126,14 +135,14 @@ public sealed class BadInputTests(VotingSystemFixture system)
             using var bare = new HttpClient();
             var response = await bare.SendAsync(request);
             await AssertProblemAsync(response, HttpStatusCode.BadRequest, "not valid");
-            Assert.Contains(response.Headers.GetValues("Set-Cookie"), c => c.StartsWith("voter_id=", StringComparison.Ordinal));
+            // No new identity for a forged cookie: only the vote page issues one.
+            Assert.False(response.Headers.Contains("Set-Cookie"));
         }
     }
 
     [Fact]
     public async Task NoMalformedRequestProducesAServerError()
     {
-        using var browser = await VisitorAsync();
         var random = new Random(7);
         var bodies = new List<string> { "", "{", "\"a\"", "{\"option\":null}", "{\"option\":\"\"}", "{\"option\":\"aa\"}", "{\"option\":[\"a\"]}", "\u0000\u0001" };
         for (var i = 0; i < 40; i++)
@@ -145,6 +154,9 @@ public sealed class BadInputTests(VotingSystemFixture system)
 
         foreach (var body in bodies)
         {
+            // A voter of its own for each body: the bodies are what is tried here, not the per-voter limit.
+            using var browser = Browser.OfItsOwn();
+            await browser.OpenAsync(Frontend);
             foreach (var contentType in new[] { "application/json", "application/x-www-form-urlencoded" })
             {
                 var target = contentType == "application/json" ? new Uri(Frontend, "api/votes") : Frontend;

@@ -78,10 +78,11 @@ public sealed class BalancerTests(VotingSystemFixture system) : IDisposable
         try
         {
             await WaitUntilRoutedAsync(["frontend03"], available: false);
-            using var browser = new Browser();
-            await browser.OpenAsync(Balancer);
             for (var i = 0; i < 20; i++)
             {
+                // 20 voters, each from an address of its own (one voter's 20 votes would meet the per-voter limit).
+                using var browser = Browser.OfItsOwn();
+                await browser.OpenAsync(Balancer);
                 var response = await browser.VoteWithJsonAsync(Balancer, "a");
                 Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
                 Assert.NotEqual("frontend03", (await Browser.JsonAsync(response)).GetProperty("frontendId").GetString());
@@ -132,14 +133,19 @@ public sealed class BalancerTests(VotingSystemFixture system) : IDisposable
             ["Balancer__HealthCheckInterval"] = "00:10:00",
         });
         await balancer.WaitReadyAsync(TimeSpan.FromSeconds(60));
-        using var browser = new Browser();
-        await browser.OpenAsync(balancer.BaseAddress);
+        // 30 voters, each from an address of its own (one voter's 30 votes would meet the per-voter limit).
+        var browsers = Enumerable.Range(0, 30).Select(_ => Browser.OfItsOwn()).ToList();
+        foreach (var each in browsers)
+        {
+            await each.OpenAsync(balancer.BaseAddress);
+        }
 
         await system.Faulty.Redis.KillAsync();
         try
         {
             for (var i = 0; i < 30; i++)
             {
+                using var browser = browsers[i];
                 var vote = await browser.VoteWithJsonAsync(balancer.BaseAddress, i % 2 == 0 ? "a" : "b");
                 Assert.Equal(HttpStatusCode.Accepted, vote.StatusCode);
                 Assert.Equal("frontend01", (await Browser.JsonAsync(vote)).GetProperty("frontendId").GetString());

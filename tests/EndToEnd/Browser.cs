@@ -5,19 +5,30 @@ using System.Text.RegularExpressions;
 
 namespace Voting.EndToEnd.Tests;
 
-/// <summary>A simulated browser: its own cookie jar, talking to whichever front end the load balancer picked.</summary>
+/// <summary>
+/// A simulated browser: its own cookie jar, talking to whichever front end the load balancer picked. Given a client
+/// address, it presents it in <c>X-Forwarded-For</c> on every request (see <see cref="ClientAddresses"/>), as a voter
+/// of its own behind a trusted proxy; without one, it is the test machine's own address, 127.0.0.1.
+/// </summary>
 internal sealed partial class Browser : IDisposable
 {
     private readonly HttpClient _http;
 
-    public Browser()
+    public Browser(string? forwardedFor = null)
     {
         Cookies = new CookieContainer();
         _http = new HttpClient(new SocketsHttpHandler { CookieContainer = Cookies, UseCookies = true, AllowAutoRedirect = false })
         {
             Timeout = TimeSpan.FromSeconds(15),
         };
+        if (forwardedFor is not null)
+        {
+            _http.DefaultRequestHeaders.Add("X-Forwarded-For", forwardedFor);
+        }
     }
+
+    /// <summary>A browser of a voter of its own, from an address no other test uses.</summary>
+    public static Browser OfItsOwn() => new(ClientAddresses.Next());
 
     public CookieContainer Cookies { get; }
 

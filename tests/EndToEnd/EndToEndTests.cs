@@ -23,7 +23,8 @@ public sealed class EndToEndTests(VotingSystemFixture system)
             try
             {
                 var random = new Random(seed);
-                using var browser = new Browser();
+                // Many voters: each from an address of its own, as they would come from all over.
+                using var browser = Browser.OfItsOwn();
                 var first = RandomFrontend(random);
                 Assert.Equal(HttpStatusCode.OK, (await browser.OpenAsync(first)).StatusCode);
                 string? latest = null;

@@ -162,13 +162,18 @@ public sealed class FailoverTests(FailoverFixture cluster, ITestOutputHelper out
     {
         while (!stop.IsCancellationRequested)
         {
-            using var page = await _http.GetAsync(cluster.Web.BaseAddress, CancellationToken.None);
+            // A voter after another, as fast as they come: each from an address of its own, as a crowd would.
+            var address = ClientAddresses.Next();
+            using var open = new HttpRequestMessage(HttpMethod.Get, cluster.Web.BaseAddress);
+            open.Headers.Add("X-Forwarded-For", address);
+            using var page = await _http.SendAsync(open, CancellationToken.None);
             var cookie = page.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
             using var vote = new HttpRequestMessage(HttpMethod.Post, new Uri(cluster.Web.BaseAddress, "api/votes"))
             {
                 Content = JsonContent.Create(new { option = Random.Shared.Next(2) == 0 ? "a" : "b" }),
             };
             vote.Headers.Add("Cookie", cookie);
+            vote.Headers.Add("X-Forwarded-For", address);
             using var response = await _http.SendAsync(vote, CancellationToken.None);
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
             var receipt = JsonDocument.Parse(await response.Content.ReadAsStringAsync(CancellationToken.None)).RootElement;

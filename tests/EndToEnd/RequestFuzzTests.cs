@@ -81,7 +81,10 @@ public sealed class RequestFuzzTests(VotingSystemFixture system, ITestOutputHelp
         var answers = new SortedDictionary<int, int>();
         foreach (var (port, address) in Ports())
         {
-            var cookie = await VoterCookieAsync(address);
+            // Many voters, a few requests each, each from an address of its own: what is tried here is the parsing of
+            // every shape of request, not the per-client limits, which would refuse one voter's thousandth vote unread.
+            var (forwardedFor, cookie) = await VoterAsync(address);
+            var requests = 0;
             foreach (var path in Paths)
             {
                 foreach (var method in Methods)
@@ -94,7 +97,12 @@ public sealed class RequestFuzzTests(VotingSystemFixture system, ITestOutputHelp
                             var framings = path is "/" or "/api/votes" && method == "POST" ? Enum.GetValues<Framing>() : [Framing.Length];
                             foreach (var framing in framings)
                             {
-                                var request = Request(method, path, address, contentType, cookie, body, framing);
+                                if (++requests % 5 == 0)
+                                {
+                                    (forwardedFor, cookie) = await VoterAsync(address);
+                                }
+
+                                var request = Request(method, path, address, contentType, cookie, forwardedFor, body, framing);
                                 var what = $"{port} {method} {path} [{contentType ?? "no content type"}] {bodyName}, {framing}";
                                 await CheckAsync(address, request, halfClose: framing is Framing.ShorterThanItsLength or Framing.BrokenChunks, what, failures, answers);
                             }
@@ -134,9 +142,9 @@ public sealed class RequestFuzzTests(VotingSystemFixture system, ITestOutputHelp
         yield return ("a request line of garbage", "\u0001\u0002 / HTTP/9.9\r\n\r\n");
     }
 
-    private static byte[] Request(string method, string path, Uri address, string? contentType, string cookie, byte[] body, Framing framing)
+    private static byte[] Request(string method, string path, Uri address, string? contentType, string cookie, string forwardedFor, byte[] body, Framing framing)
     {
-        var head = new StringBuilder($"{method} {path} HTTP/1.1\r\nHost: {address.Authority}\r\nCookie: {cookie}\r\nConnection: close\r\n");
+        var head = new StringBuilder($"{method} {path} HTTP/1.1\r\nHost: {address.Authority}\r\nCookie: {cookie}\r\nX-Forwarded-For: {forwardedFor}\r\nConnection: close\r\n");
         if (contentType is not null)
         {
             head.Append($"Content-Type: {contentType}\r\n");
@@ -282,13 +290,18 @@ public sealed class RequestFuzzTests(VotingSystemFixture system, ITestOutputHelp
 
     private static string Excerpt(string text) => text.Length <= 300 ? text : text[..300];
 
-    /// <summary>A voter cookie as the address issues it (the front end or the balancer; the results app issues none).</summary>
-    private static async Task<string> VoterCookieAsync(Uri address)
+    /// <summary>
+    /// A voter of its own: a client address and the voter cookie the address issues to it (the front end or the
+    /// balancer; the results app issues none).
+    /// </summary>
+    private static async Task<(string ForwardedFor, string Cookie)> VoterAsync(Uri address)
     {
+        var forwardedFor = ClientAddresses.Next();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        http.DefaultRequestHeaders.Add("X-Forwarded-For", forwardedFor);
         using var response = await http.GetAsync(address);
-        return response.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.FirstOrDefault() is { } cookie
+        return (forwardedFor, response.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.FirstOrDefault() is { } cookie
             ? cookie.Split(';')[0]
-            : "voter_id=none";
+            : "voter_id=none");
     }
 }

@@ -57,6 +57,30 @@ public sealed class StartupValidationTests(VotingSystemFixture system)
     }
 
     [Fact]
+    public async Task AFrontEndWithUnusableClientLimitsOrTrustedProxiesFailsNamingThem()
+    {
+        await AssertFailsNamingAsync(
+            system.Apps.StartWeb("bad-client-limits", "127.0.0.1:1", new Dictionary<string, string?>
+            {
+                ["Limits__Identities__Permits"] = "0",
+                ["Limits__AddressVotes__Refill"] = "-3",
+                ["Limits__VoterVotes__Period"] = "00:00:00",
+                ["Edge__TrustedProxies__0"] = "10.0.0.1/8",
+                ["Edge__ForwardLimit"] = "0",
+            }),
+            "Limits:Identities:Permits", "Limits__Identities__Permits", "Limits:AddressVotes:Refill", "Limits:VoterVotes:Period",
+            "Edge:TrustedProxies", "Edge:ForwardLimit");
+    }
+
+    [Fact]
+    public async Task ABalancerWithUnusableTrustedProxiesFailsNamingThem()
+    {
+        await AssertFailsNamingAsync(
+            system.Apps.StartBalancer("bad-edge", new Dictionary<string, string?> { ["Edge__TrustedProxies__0"] = "loopback" }),
+            "Edge:TrustedProxies", "Edge__TrustedProxies");
+    }
+
+    [Fact]
     public async Task ASettingKeptInASecretFileIsReadAsDockerSwarmMountsIt()
     {
         // As in deploy/swarm: the voter-cookie key is a Docker secret, a file named after the setting.

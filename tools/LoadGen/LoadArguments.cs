@@ -17,7 +17,11 @@ public static class LoadArguments
           --results URL|none        results app whose GET /api/results must equal the tallies  (http://127.0.0.1:8090)
           --postgres CS|none        votes database (Npgsql connection string); none: no drain, no audit
                                     (Host=127.0.0.1;Port=5433;Database=voting;Username=voting)
-          --voters N                simulated voters  (10000)
+          --voters N                simulated voters (stuffing: identities tried)  (10000)
+          --scenario crowd|stuffing crowd: voters from simulated addresses (X-Forwarded-For from 198.18.0.0/15);
+                                    stuffing: one client, its own address, minting identities as fast as it can
+                                    and voting once with each  (crowd)
+          --voters-per-address N    crowd: voters sharing one simulated client address  (1)
           --concurrency N           voters simulated at once  (64)
           --rate N                  votes per second over all voters, 0 = as fast as possible  (0)
           --duration T              stop sending after T  (2m)
@@ -81,6 +85,8 @@ public static class LoadArguments
                 Results = values.TryGetValue("--results", out var results) ? (IsNone(results) ? null : Url("--results", results)) : defaults.Results,
                 Postgres = values.TryGetValue("--postgres", out var postgres) ? (IsNone(postgres) ? null : postgres) : defaults.Postgres,
                 Voters = Integer(values, "--voters", defaults.Voters),
+                Scenario = values.TryGetValue("--scenario", out var scenario) ? Scenario(scenario) : defaults.Scenario,
+                VotersPerAddress = Integer(values, "--voters-per-address", defaults.VotersPerAddress),
                 Concurrency = Integer(values, "--concurrency", defaults.Concurrency),
                 Rate = Number(values, "--rate", defaults.Rate),
                 Duration = Duration(values, "--duration", defaults.Duration),
@@ -102,9 +108,14 @@ public static class LoadArguments
 
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
     {
-        "--frontends", "--results", "--postgres", "--voters", "--concurrency", "--rate", "--duration", "--change-share",
+        "--frontends", "--results", "--postgres", "--voters", "--scenario", "--voters-per-address", "--concurrency", "--rate", "--duration", "--change-share",
         "--double-share", "--form-share", "--seed", "--timeout", "--drain-timeout", "--progress",
     };
+
+    private static LoadScenario Scenario(string value) =>
+        value.Equals("crowd", StringComparison.OrdinalIgnoreCase) ? LoadScenario.Crowd
+        : value.Equals("stuffing", StringComparison.OrdinalIgnoreCase) ? LoadScenario.Stuffing
+        : throw new FormatException($"--scenario: '{value}' is not a scenario (crowd or stuffing).");
 
     private static ParsedArguments Error(string message) => new(null, message, Help: false);
 

@@ -2,9 +2,31 @@ using Npgsql;
 
 namespace Voting.LoadGen;
 
+/// <summary>What the simulated clients are.</summary>
+public enum LoadScenario
+{
+    /// <summary>A crowd: each voter from a simulated address of its own (<see cref="LoadOptions.VotersPerAddress"/>), voting once or a few times.</summary>
+    Crowd,
+
+    /// <summary>
+    /// Ballot stuffing: one client (the load tool's own address, no forwarded header) minting identities as fast as it
+    /// can and voting once with each, through the JSON API.
+    /// </summary>
+    Stuffing,
+}
+
 /// <summary>What a load run does: how many voters, how fast, against which front ends, and where to audit.</summary>
 public sealed record LoadOptions
 {
+    /// <summary>A crowd of voters, or one client stuffing the ballot box.</summary>
+    public LoadScenario Scenario { get; init; } = LoadScenario.Crowd;
+
+    /// <summary>
+    /// Crowd: voters that share one simulated client address (<see cref="Voters.SimulatedAddresses"/>). 1, the default,
+    /// gives each voter its own and keeps every address far below the front ends' default per-address limits.
+    /// </summary>
+    public int VotersPerAddress { get; init; } = 1;
+
     /// <summary>The vote front ends; voters are spread over them.</summary>
     public IReadOnlyList<Uri> Frontends { get; init; } = [new("http://127.0.0.1:8081/"), new("http://127.0.0.1:8082/")];
 
@@ -81,6 +103,7 @@ public sealed record LoadOptions
         }
 
         return Voters < 1 ? "--voters must be at least 1."
+            : VotersPerAddress is < 1 or > 1_000_000 ? "--voters-per-address must be between 1 and 1000000."
             : Concurrency is < 1 or > 10_000 ? "--concurrency must be between 1 and 10000."
             : !double.IsFinite(Rate) || Rate < 0 ? "--rate must be 0 (as fast as possible) or a positive number of votes per second."
             : Duration <= TimeSpan.Zero || Duration > MaxTime ? "--duration must be positive and at most a day."

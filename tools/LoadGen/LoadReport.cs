@@ -26,6 +26,8 @@ public sealed record LatencySummary(long Count, TimeSpan P50, TimeSpan P90, Time
 /// <summary>The load phase's figures.</summary>
 public sealed record LoadSummary
 {
+    public required LoadScenario Scenario { get; init; }
+
     public required int VotersPlanned { get; init; }
 
     /// <summary>Voters that opened their page before sending stopped.</summary>
@@ -35,6 +37,12 @@ public sealed record LoadSummary
     public required long Pages { get; init; }
 
     public required long PagesFailed { get; init; }
+
+    /// <summary>Of <see cref="PagesFailed"/>, the pages answered 429: identities the front ends would not issue.</summary>
+    public required long PagesLimited { get; init; }
+
+    /// <summary>Pages and votes answered 429 without a <c>Retry-After</c> header.</summary>
+    public required long LimitedWithoutRetryAfter { get; init; }
 
     public required long VotesSent { get; init; }
 
@@ -79,10 +87,13 @@ public sealed record LoadSummary
 
     internal static LoadSummary Create(LoadOptions options, LoadCounters counters, LoadLatencies latencies, int started, TimeSpan elapsed, GroundTruth truth) => new()
     {
+        Scenario = options.Scenario,
         VotersPlanned = options.Voters,
         VotersStarted = started,
         Pages = counters.Pages,
         PagesFailed = counters.PagesFailed,
+        PagesLimited = counters.PagesLimited,
+        LimitedWithoutRetryAfter = counters.LimitedWithoutRetryAfter,
         VotesSent = counters.Sent,
         Acknowledged = counters.Acknowledged,
         Refused = counters.Refused,
@@ -114,6 +125,15 @@ public static class ReportText
             Line(text, $"  answered 503 {Share(load.Unavailable, load.VotesSent)} ({load.Unavailable:N0}, {load.UnavailableWithoutRetryAfter:N0} without Retry-After), 429 {Share(load.RateLimited, load.VotesSent)} ({load.RateLimited:N0}), other 5xx {load.OtherServerErrors:N0}");
         }
         Line(text, $"  page latency  {Percentiles(load.PageLatency)}");
+        if (load.PagesLimited > 0 || load.Scenario == LoadScenario.Stuffing)
+        {
+            Line(text, $"  vote pages answered 429 (no identity issued): {load.PagesLimited:N0}; 429s without Retry-After: {load.LimitedWithoutRetryAfter:N0}");
+        }
+
+        if (load.Scenario == LoadScenario.Stuffing)
+        {
+            Line(text, $"Stuffing from one client: identities obtained {load.Pages:N0} of {load.VotersStarted:N0} tried, votes acknowledged {load.Acknowledged:N0} ({load.Acknowledged / Math.Max(load.Elapsed.TotalSeconds, 0.001):N0}/s), pages 429 {load.PagesLimited:N0}, votes 429 {load.RateLimited:N0}, 5xx {load.RefusedByStatus.Where(s => s.Key >= 500).Sum(s => s.Value):N0}");
+        }
         if (load.ReceiptsOutOfSendOrder > 0)
         {
             Line(text, $"  {load.ReceiptsOutOfSendOrder:N0} voters' receipts order a later-sent vote before an earlier one (front-end clocks apart); the receipts' order is expected");
@@ -163,6 +183,11 @@ public static class ReportText
         foreach (var example in audit.Examples)
         {
             Line(text, $"  e.g. {example}");
+        }
+
+        if (load?.Scenario == LoadScenario.Stuffing)
+        {
+            Line(text, $"Stuffing counted: {audit.Counted:N0} votes of one client are in the tallies ({load.Pages:N0} identities obtained, {load.Acknowledged:N0} votes acknowledged).");
         }
 
         if (audit.Passed)

@@ -105,8 +105,8 @@ public static class LoadRun
 
     private static string Describe(LoadOptions options, VoteRequests requests) => string.Create(CultureInfo.InvariantCulture,
         $"""
-        Voting.LoadGen: {options.Voters:N0} voters over {options.Frontends.Count} front ends ({string.Join(", ", options.Frontends)}), concurrency {options.Concurrency}, {(options.Rate > 0 ? $"{options.Rate:N0} votes/s" : "as fast as possible")}, at most {options.Duration.TotalSeconds:0.#} s
-          changers {options.ChangeShare:P0}, double submitters {options.DoubleShare:P0}, form votes {options.FormShare:P0}, seed {options.Seed}; options {string.Join(", ", requests.Options.Select(o => $"{o.Key} ({o.Label})"))}
+        Voting.LoadGen{(options.Scenario == LoadScenario.Stuffing ? " (stuffing: one client, its own address)" : $" (crowd: {options.VotersPerAddress:N0} voter(s) per simulated address in {SimulatedAddresses.Range})")}: {options.Voters:N0} voters over {options.Frontends.Count} front ends ({string.Join(", ", options.Frontends)}), concurrency {options.Concurrency}, {(options.Rate > 0 ? $"{options.Rate:N0} votes/s" : "as fast as possible")}, at most {options.Duration.TotalSeconds:0.#} s
+          {(options.Scenario == LoadScenario.Stuffing ? "one JSON vote per identity" : $"changers {options.ChangeShare:P0}, double submitters {options.DoubleShare:P0}, form votes {options.FormShare:P0}")}, seed {options.Seed}; options {string.Join(", ", requests.Options.Select(o => $"{o.Key} ({o.Label})"))}
           audit: {(options.Postgres is null ? "none" : PostgresAddress(options.Postgres))}, results {options.Results?.ToString() ?? "not checked"}
         """);
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Voting.Clustering;
 using Voting.ServiceDefaults.Configuration;
+using Voting.ServiceDefaults.Edge;
 using Voting.ServiceDefaults.Health;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
@@ -35,6 +36,11 @@ public static class BalancerHostingExtensions
         services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<BalancerOptions>>((kestrel, balancer) => kestrel.Limits.MaxRequestBodySize = balancer.Value.MaxRequestBodyBytes);
 
+        // The client's address, from a trusted hop in front (a CDN; the load tool locally) or the connection itself.
+        // YARP's default X-Forwarded-For transform then *sets* the header to that address (it does not append to
+        // what the client sent): the front ends, which trust the balancer, key their rate limits on it, and a client
+        // from an untrusted address cannot put another address in front of its own.
+        builder.AddVotingForwardedHeaders();
         builder.AddVotingClusterClient(readiness: false);
         services.TryAddSingleton(TimeProvider.System);
         // The configured front ends until the registry is read; FrontendDirectory keeps the list from then on.
@@ -56,6 +62,7 @@ public static class BalancerHostingExtensions
     public static WebApplication MapVotingBalancer(this WebApplication app)
     {
         var failover = app.Services.GetRequiredService<Failover>();
+        app.UseVotingForwardedHeaders();
         app.MapReverseProxy(proxy =>
         {
             proxy.Use(failover.InvokeAsync);

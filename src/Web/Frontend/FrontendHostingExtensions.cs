@@ -6,8 +6,10 @@ using Orleans.Dashboard;
 using StackExchange.Redis;
 using Voting.Clustering;
 using Voting.ServiceDefaults.Configuration;
+using Voting.ServiceDefaults.Edge;
 using Voting.ServiceDefaults.Health;
 using Voting.ServiceDefaults.Voting;
+using Voting.Web.Abuse;
 using Voting.Web.Overload;
 using Voting.Web.Voting;
 
@@ -69,7 +71,9 @@ public static partial class FrontendHostingExtensions
         });
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, VotingJsonContext.Default));
         services.AddProblemDetails();
+        builder.AddVotingForwardedHeaders();
         builder.AddVotingOverloadProtection();
+        builder.AddVotingClientLimits();
         services.AddSingleton<RegistrationRefusal>();
         services.AddHealthChecks()
             .AddCheck<RedisHealthCheck>("redis", tags: [HealthEndpoints.ReadyTag], timeout: HealthEndpoints.CheckTimeout)
@@ -87,6 +91,8 @@ public static partial class FrontendHostingExtensions
 
     public static WebApplication UseVotingFrontend(this WebApplication app)
     {
+        // The client's address from the balancer's X-Forwarded-For (trusted proxies only): the limits key on it.
+        app.UseVotingForwardedHeaders();
         // Unexpected failures become a problem response without internals; bad input never reaches this point.
         app.UseExceptionHandler();
         // Read when the first request comes, after the settings were validated at start-up.
@@ -106,7 +112,8 @@ public static partial class FrontendHostingExtensions
             headers.CacheControl = "no-store";
             return next(context);
         });
-        // After the headers above, so that a shed request carries them too.
+        // After the headers above, so that a shed or limited request carries them too: the per-client limits (429),
+        // then the concurrency limit (503).
         app.UseVotingOverloadProtection();
         return app;
     }

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using Voting.ServiceDefaults.Voting;
+using Voting.Web.Abuse;
 using Voting.Web.Frontend;
 using Voting.Web.Overload;
 
@@ -21,16 +22,19 @@ public static partial class VotingEndpoints
     public static IEndpointRouteBuilder MapVotingEndpoints(this IEndpointRouteBuilder endpoints)
     {
         // The page and the votes share the front end's concurrency limit (OverloadProtection): beyond it and its
-        // queue, they are answered 503 at once. Health and metrics are never limited.
-        endpoints.MapGet("/", ShowPage).RequireVotingAdmission();
-        endpoints.MapPost("/", VoteFromFormAsync).DisableAntiforgery().RequireVotingAdmission();
+        // queue, they are answered 503 at once. Before it, the per-client limits (ClientLimiter) answer 429: new
+        // identities per address on the page, votes per voter and per address on the votes. Health, metrics and the
+        // options are never limited.
+        endpoints.MapGet("/", ShowPage).RequireVotingAdmission().RequireClientLimits(ClientLimitKind.Page);
+        endpoints.MapPost("/", VoteFromFormAsync).DisableAntiforgery().RequireVotingAdmission().RequireClientLimits(ClientLimitKind.Vote);
 
         var api = endpoints.MapGroup("/api");
-        api.MapPost("/votes", VoteFromJsonAsync).RequireVotingAdmission();
+        api.MapPost("/votes", VoteFromJsonAsync).RequireVotingAdmission().RequireClientLimits(ClientLimitKind.Vote);
         api.MapGet("/options", (BallotOptions ballot) => TypedResults.Ok(ballot.All));
         return endpoints;
     }
 
+    /// <summary>The vote page: the one place a voter identity is issued (rate-limited per address by <see cref="ClientLimiter"/>).</summary>
     private static ContentHttpResult ShowPage(HttpContext context, VoterCookies cookies, VotePage page)
     {
         if (cookies.Read(context.Request, out VoterCookie voter) != VoterCookieState.Valid)
@@ -167,8 +171,9 @@ public static partial class VotingEndpoints
 
     /// <summary>
     /// A vote needs a voter: the signed cookie the vote page issues (naming the voter's latest vote, once there is one:
-    /// the new vote is ordered after it). Without one (or with a forged one) the vote is refused and a fresh cookie is
-    /// issued, so that the voter's next attempt counts.
+    /// the new vote is ordered after it). Without one (or with a forged one) the vote is refused and no cookie is
+    /// issued: identities come only from the vote page, whose issuing is rate-limited per address. A refused vote
+    /// that minted one would let a script get identities past that limit.
     /// </summary>
     private static bool TryGetVoter(HttpContext context, VoterCookies cookies, out VoterCookie voter, out string problem)
     {
@@ -178,12 +183,10 @@ public static partial class VotingEndpoints
                 problem = "";
                 return true;
             case VoterCookieState.Missing:
-                cookies.Issue(context.Response);
-                problem = "The vote has no voter cookie (load the vote page first); a new one is set: please vote again.";
+                problem = "The vote has no voter cookie: load the vote page (GET /) first, then vote again.";
                 return false;
             default:
-                cookies.Issue(context.Response);
-                problem = "The voter cookie is not valid; a new one is set: please vote again.";
+                problem = "The voter cookie is not valid: load the vote page (GET /) again for a new one, then vote again.";
                 return false;
         }
     }

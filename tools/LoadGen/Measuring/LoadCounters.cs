@@ -33,6 +33,8 @@ public sealed class LoadCounters
     private long _pages;
     private long _pagesFailed;
     private long _unavailableWithoutRetryAfter;
+    private long _limitedWithoutRetryAfter;
+    private long _pagesLimited;
 
     /// <summary>Votes sent (each request, a double submission counts twice).</summary>
     public long Sent => Volatile.Read(ref _sent);
@@ -76,6 +78,12 @@ public sealed class LoadCounters
     /// <summary>Votes answered 503 without a <c>Retry-After</c>: invariant 4 wants one on every 503.</summary>
     public long UnavailableWithoutRetryAfter => Volatile.Read(ref _unavailableWithoutRetryAfter);
 
+    /// <summary>Pages and votes answered 429 without a <c>Retry-After</c>: every rate-limited answer should say when to retry.</summary>
+    public long LimitedWithoutRetryAfter => Volatile.Read(ref _limitedWithoutRetryAfter);
+
+    /// <summary>Vote pages answered 429: the front end issued no identity (too many new voters from the address).</summary>
+    public long PagesLimited => Volatile.Read(ref _pagesLimited);
+
     /// <summary>Vote pages (<c>GET /</c>) that issued a voter cookie.</summary>
     public long Pages => Volatile.Read(ref _pages);
 
@@ -89,6 +97,19 @@ public sealed class LoadCounters
     public void OnRefused(int status) => Interlocked.Increment(ref _refusedByStatus[Math.Clamp(status, 0, _refusedByStatus.Length - 1)]);
 
     public void OnUnavailableWithoutRetryAfter() => Interlocked.Increment(ref _unavailableWithoutRetryAfter);
+
+    public void OnLimitedWithoutRetryAfter() => Interlocked.Increment(ref _limitedWithoutRetryAfter);
+
+    /// <summary>A vote page answered 429 (counted among the failed pages too).</summary>
+    public void OnPageLimited(bool withRetryAfter)
+    {
+        Interlocked.Increment(ref _pagesLimited);
+        Interlocked.Increment(ref _pagesFailed);
+        if (!withRetryAfter)
+        {
+            Interlocked.Increment(ref _limitedWithoutRetryAfter);
+        }
+    }
 
     public void OnError(RequestError error) => Interlocked.Increment(ref _errors[(int)error]);
 

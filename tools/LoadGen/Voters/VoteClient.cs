@@ -56,14 +56,25 @@ internal sealed class VoteClient(HttpClient http, VoteRequests requests, IReadOn
         Timeout = options.RequestTimeout,
     };
 
-    /// <summary><c>GET /</c>: the vote page, which issues the voter cookie. Returns the cookie's value, or null.</summary>
-    public async Task<string?> OpenPageAsync(int frontend, CancellationToken abort)
+    /// <summary>
+    /// <c>GET /</c>: the vote page, which issues the voter cookie. Returns the cookie's value, or null.
+    /// <paramref name="forwardedFor"/>: the client address presented as a proxy hop would (null: the tool's own).
+    /// </summary>
+    public async Task<string?> OpenPageAsync(int frontend, string? forwardedFor, CancellationToken abort)
     {
+        using var request = new HttpRequestMessage(HttpMethod.Get, _pages[frontend]);
+        Forward(request, forwardedFor);
         var start = Stopwatch.GetTimestamp();
         try
         {
-            using var response = await http.GetAsync(_pages[frontend], HttpCompletionOption.ResponseContentRead, abort);
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, abort);
             latencies.Pages.RecordSince(start);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                counters.OnPageLimited(response.Headers.RetryAfter is not null);
+                return null;
+            }
+
             var cookie = response.IsSuccessStatusCode ? VoterCookie(response) : null;
             counters.OnPage(cookie is not null);
             return cookie;
@@ -78,10 +89,11 @@ internal sealed class VoteClient(HttpClient http, VoteRequests requests, IReadOn
     }
 
     /// <summary>Sends one vote, through the JSON API or the form, and tells what its answer promises.</summary>
-    public async Task<VoteAnswer> VoteAsync(int frontend, string cookieHeader, Guid voterId, int option, bool form, CancellationToken abort)
+    public async Task<VoteAnswer> VoteAsync(int frontend, string? forwardedFor, string cookieHeader, Guid voterId, int option, bool form, CancellationToken abort)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, form ? _pages[frontend] : _votes[frontend]);
         request.Headers.TryAddWithoutValidation("Cookie", cookieHeader);
+        Forward(request, forwardedFor);
         request.Content = new ByteArrayContent(form ? requests.FormBodies[option] : requests.JsonBodies[option]);
         request.Content.Headers.TryAddWithoutValidation("Content-Type", form ? "application/x-www-form-urlencoded" : "application/json");
 
@@ -98,6 +110,11 @@ internal sealed class VoteClient(HttpClient http, VoteRequests requests, IReadOn
                 if (status == 503 && response.Headers.RetryAfter is null)
                 {
                     counters.OnUnavailableWithoutRetryAfter();
+                }
+
+                if (status == 429 && response.Headers.RetryAfter is null)
+                {
+                    counters.OnLimitedWithoutRetryAfter();
                 }
 
                 // A 5xx may come after Redis took the vote (a timeout waiting for its answer): not promised, not excluded.
@@ -149,6 +166,14 @@ internal sealed class VoteClient(HttpClient http, VoteRequests requests, IReadOn
         {
             counters.OnError(RequestError.ConnectionFailed);
             return new VoteAnswer(VoteResult.Unconfirmed);
+        }
+    }
+
+    private static void Forward(HttpRequestMessage request, string? forwardedFor)
+    {
+        if (forwardedFor is not null)
+        {
+            request.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
         }
     }
 

@@ -17,7 +17,8 @@ internal enum VoterKind
 
 /// <summary>
 /// One simulated browser: opens the vote page on a front end (round-robin), keeps the voter cookie it gets, and votes
-/// through front ends chosen at random. Its choices come from the run's seed and the voter's number, so a run can
+/// through front ends chosen at random, presenting its simulated client address (<see cref="SimulatedAddresses"/>);
+/// in the stuffing scenario, one JSON vote per identity from the tool's own address. Its choices come from the run's seed and the voter's number, so a run can
 /// be repeated; the voter ids cannot, the front ends choose them. Each answer goes into the ground truth.
 /// </summary>
 internal sealed class VoterSimulation(LoadOptions options, VoteRequests requests, VoteClient client, GroundTruth truth, Pacer pacer)
@@ -30,17 +31,21 @@ internal sealed class VoterSimulation(LoadOptions options, VoteRequests requests
     public async Task RunAsync(int index, CancellationToken sending, CancellationToken abort)
     {
         var random = new SplitMix64(options.Seed, index);
+        var stuffing = options.Scenario == LoadScenario.Stuffing;
         var kind = random.NextDouble() switch
         {
+            _ when stuffing => VoterKind.Once,
             var r when r < options.ChangeShare => VoterKind.Changer,
             var r when r < options.ChangeShare + options.DoubleShare => VoterKind.DoubleSubmitter,
             _ => VoterKind.Once,
         };
-        var form = random.NextDouble() < options.FormShare;
+        var form = !stuffing && random.NextDouble() < options.FormShare;
         var option = random.Next(requests.Count);
+        // A crowd comes from many addresses, through a trusted hop; the stuffer from its own, and nothing forwarded.
+        var address = stuffing ? null : SimulatedAddresses.For(index, options.VotersPerAddress);
 
         Interlocked.Increment(ref _started);
-        var cookie = await client.OpenPageAsync(index % client.Frontends, abort);
+        var cookie = await client.OpenPageAsync(index % client.Frontends, address, abort);
         if (cookie is null || !Guid.TryParseExact(cookie.AsSpan(0, 32), "N", out var voterId))
         {
             return;
@@ -53,7 +58,7 @@ internal sealed class VoterSimulation(LoadOptions options, VoteRequests requests
             case VoterKind.Once:
                 if (await pacer.WaitAsync(sending))
                 {
-                    Apply(index, option, form, await client.VoteAsync(random.Next(client.Frontends), cookieHeader, voterId, option, form, abort));
+                    Apply(index, option, form, await client.VoteAsync(random.Next(client.Frontends), address, cookieHeader, voterId, option, form, abort));
                 }
 
                 break;
@@ -74,7 +79,7 @@ internal sealed class VoterSimulation(LoadOptions options, VoteRequests requests
                         break;
                     }
 
-                    var answer = await client.VoteAsync(random.Next(client.Frontends), cookieHeader, voterId, option, form, abort);
+                    var answer = await client.VoteAsync(random.Next(client.Frontends), address, cookieHeader, voterId, option, form, abort);
                     Apply(index, option, form, answer);
                     cookieHeader = answer.Cookie is { } latest ? "voter_id=" + latest : cookieHeader;
                 }
@@ -87,9 +92,9 @@ internal sealed class VoterSimulation(LoadOptions options, VoteRequests requests
                     break;
                 }
 
-                var first = client.VoteAsync(random.Next(client.Frontends), cookieHeader, voterId, option, form, abort);
+                var first = client.VoteAsync(random.Next(client.Frontends), address, cookieHeader, voterId, option, form, abort);
                 var second = await pacer.WaitAsync(sending)
-                    ? client.VoteAsync(random.Next(client.Frontends), cookieHeader, voterId, option, form, abort)
+                    ? client.VoteAsync(random.Next(client.Frontends), address, cookieHeader, voterId, option, form, abort)
                     : Task.FromResult(new VoteAnswer(VoteResult.NotSent));
                 // Both answers are applied once both are in: the ground truth of a voter is written by one thread at a time.
                 var answers = await Task.WhenAll(first, second);
