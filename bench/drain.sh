@@ -13,6 +13,7 @@ DATA="${VOTING_DATA:-$ROOT/.voting}"
 PG_PORT="${VOTING_PG_PORT:-5433}"
 REDIS_BASE="${VOTING_REDIS_BASE:-6380}"
 WORKER_HTTP_BASE="${VOTING_WORKER_HTTP_BASE:-8069}"
+MANAGEMENT_OFFSET="${VOTING_MANAGEMENT_OFFSET:-1000}"
 PER_FRONTEND="${1:-500000}"
 CHANGE_EVERY=5
 CHUNK=50000
@@ -48,10 +49,12 @@ total=$((PER_FRONTEND * count))
 echo "Starting one worker silo; draining $total votes..."
 "$ROOT/voting" add worker >/dev/null
 worker_pid=$(pid_of worker01)
-url="http://127.0.0.1:$((WORKER_HTTP_BASE + 1))/api/drainers"
+# /api/drainers is a management surface: the worker's management port, with the token ./voting keeps.
+url="http://127.0.0.1:$((WORKER_HTTP_BASE + 1 + MANAGEMENT_OFFSET))/api/drainers"
+token_header="Authorization: Bearer $(cat "$DATA/management.token")"
 deadline=$(( $(date +%s) + 1800 ))
 while :; do
-  status=$(curl -fsS --max-time 5 "$url" || echo '[]')
+  status=$(curl -fsS --max-time 5 -H "$token_header" "$url" || echo '[]')
   read_so_far=$(jq '[.[] | .entriesRead] | add // 0' <<<"$status")
   waiting=$(jq '[.[] | select(.lastError == null) | .backlog + .pending] | add // 0' <<<"$status")
   [ -t 1 ] && printf "\r  read %d of %d, waiting %d   " "$read_so_far" "$total" "$waiting"

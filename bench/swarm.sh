@@ -3,7 +3,8 @@
 # ./voting swarm up and for the processes of ./voting up, in alternating rounds so that both see the same machine.
 # Run by ./voting swarm bench, which passes the addresses of both (and starts ./voting up's system if none runs):
 #
-#   SWARM_VOTE, SWARM_RESULTS, SWARM_WORKER   the Swarm's balancer, results app and a worker (its /api/drainers)
+#   SWARM_VOTE, SWARM_RESULTS, SWARM_WORKER   the Swarm's balancer, results app and a worker's management port (its /api/drainers)
+#   SWARM_TOKEN, LOCAL_TOKEN                  the management tokens /api/drainers requires
 #   LOCAL_VOTE, LOCAL_RESULTS, LOCAL_WORKER   the same of ./voting up
 #   BENCH_CONNECTIONS (64)  wrk connections for the vote rounds
 #   BENCH_SECONDS (15)      length of each round
@@ -22,18 +23,18 @@ ROUNDS="${BENCH_ROUNDS:-2}"
 . "$ROOT/bench/lib.sh"
 
 die() { printf 'bench swarm: %s\n' "$*" >&2; exit 1; }
-for v in SWARM_VOTE SWARM_RESULTS SWARM_WORKER LOCAL_VOTE LOCAL_RESULTS LOCAL_WORKER; do
+for v in SWARM_VOTE SWARM_RESULTS SWARM_WORKER SWARM_TOKEN LOCAL_VOTE LOCAL_RESULTS LOCAL_WORKER LOCAL_TOKEN; do
   [ -n "${!v:-}" ] || die "$v is not set (./voting swarm bench sets it)"
 done
 
-# entries WORKER: entries read and still waiting, summed over the drainers the worker lists ("read waiting").
-entries() { curl -fsS --max-time 10 "$1/api/drainers" | jq -r '[([.[] | .entriesRead] | add // 0), ([.[] | .backlog + .pending] | add // 0)] | @tsv'; }
+# entries WORKER TOKEN: entries read and still waiting, summed over the drainers the worker lists ("read waiting").
+entries() { curl -fsS --max-time 10 -H "Authorization: Bearer $2" "$1/api/drainers" | jq -r '[([.[] | .entriesRead] | add // 0), ([.[] | .backlog + .pending] | add // 0)] | @tsv'; }
 
-# drain NAME WORKER READ_BEFORE T0_MS: waits until nothing waits; prints the drain rate since T0.
+# drain NAME WORKER READ_BEFORE T0_MS TOKEN: waits until nothing waits; prints the drain rate since T0.
 drain() {
   local read waiting now deadline=$(( $(date +%s) + 600 ))
   while :; do
-    read -r read waiting <<<"$(entries "$2")"
+    read -r read waiting <<<"$(entries "$2" "$5")"
     [ "$waiting" -eq 0 ] && break
     [ "$(date +%s)" -lt "$deadline" ] || die "$1: the drainers did not catch up in 10 minutes"
     sleep 0.2
@@ -51,13 +52,13 @@ results() {
     "$(awk '$1 == "50%" { print $2 }' <<<"$out")" "$(awk '$1 == "99%" { print $2 }' <<<"$out")"
 }
 
-# measure NAME VOTE RESULTS WORKER: one round of all three on one system.
+# measure NAME VOTE RESULTS WORKER TOKEN: one round of all three on one system.
 measure() {
   local before t0
-  read -r before _ <<<"$(entries "$4")"
+  read -r before _ <<<"$(entries "$4" "$5")"
   t0=$(date +%s%3N)
   VOTER_COOKIE=$(voter_cookie "$2") round "$1" "$2" "$CONNECTIONS" "$SECONDS_PER_ROUND"
-  drain "$1" "$4" "$before" "$t0"
+  drain "$1" "$4" "$before" "$t0" "$5"
   results "$1" "$3"
 }
 
@@ -66,6 +67,6 @@ VOTER_COOKIE=$(voter_cookie "$SWARM_VOTE") round warm-up "$SWARM_VOTE" "$CONNECT
 VOTER_COOKIE=$(voter_cookie "$LOCAL_VOTE") round warm-up "$LOCAL_VOTE" "$CONNECTIONS" 10 >/dev/null
 echo "Votes through the balancer (wrk -t1 -c$CONNECTIONS -d${SECONDS_PER_ROUND}s, POST /api/votes), the drain, the results API:"
 for r in $(seq "$ROUNDS"); do
-  measure swarm "$SWARM_VOTE" "$SWARM_RESULTS" "$SWARM_WORKER"
-  measure local "$LOCAL_VOTE" "$LOCAL_RESULTS" "$LOCAL_WORKER"
+  measure swarm "$SWARM_VOTE" "$SWARM_RESULTS" "$SWARM_WORKER" "$SWARM_TOKEN"
+  measure local "$LOCAL_VOTE" "$LOCAL_RESULTS" "$LOCAL_WORKER" "$LOCAL_TOKEN"
 done

@@ -10,6 +10,7 @@ builder.AddVotingResults();
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStaticFiles();
+app.UseOutputCache();
 app.MapVotingDefaultEndpoints();
 app.MapResultsEndpoints();
 app.Run();

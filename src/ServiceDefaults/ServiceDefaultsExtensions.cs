@@ -5,14 +5,15 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry.Metrics;
 using Voting.ServiceDefaults.Health;
+using Voting.ServiceDefaults.Management;
 
 namespace Voting.ServiceDefaults;
 
 /// <summary>What every Voting.Orleans host shares: logging, metrics, health checks and their endpoints.</summary>
 public static class ServiceDefaultsExtensions
 {
-    /// <summary>The meters every host exports: Orleans', the worker tier's own, ASP.NET Core's and the runtime's.</summary>
-    private static readonly string[] Meters = ["Microsoft.Orleans", "Voting.Worker", "Voting.Web", "Voting.Balancer"];
+    /// <summary>The meters every host exports: Orleans', the worker tier's, front ends', balancer's and results app's own, ASP.NET Core's and the runtime's.</summary>
+    private static readonly string[] Meters = ["Microsoft.Orleans", "Voting.Worker", "Voting.Web", "Voting.Balancer", "Voting.Results"];
 
     /// <summary>Where settings kept as files are read from: a file <c>Section__Key</c> there sets <c>Section:Key</c>.</summary>
     public const string SecretsDirectorySetting = "SecretsDirectory";
@@ -30,6 +31,9 @@ public static class ServiceDefaultsExtensions
         {
             builder.Configuration.AddKeyPerFile(secrets, optional: true);
         }
+
+        // Every host opens a management port, where the operator's surfaces answer with the management token.
+        builder.AddVotingManagement();
 
         builder.Logging.AddSimpleConsole(o =>
         {
@@ -55,11 +59,15 @@ public static class ServiceDefaultsExtensions
         return builder;
     }
 
-    /// <summary><c>/health/live</c>, <c>/health/ready</c> and <c>/metrics</c> (Prometheus text format).</summary>
+    /// <summary>
+    /// <c>/health/live</c> and <c>/health/ready</c> (every port; details on the management port), <c>/metrics</c>
+    /// (Prometheus text format, a management surface) and the management sign-in form.
+    /// </summary>
     public static WebApplication MapVotingDefaultEndpoints(this WebApplication app)
     {
         app.MapVotingHealthEndpoints();
-        app.MapPrometheusScrapingEndpoint();
+        app.MapPrometheusScrapingEndpoint().RequireManagement();
+        app.MapManagementSignIn();
         return app;
     }
 }

@@ -1,5 +1,6 @@
 using Orleans.Dashboard;
 using Voting.ServiceDefaults;
+using Voting.ServiceDefaults.Management;
 using Voting.Silo;
 using Voting.Silo.Pipeline;
 using Voting.Storage.Hosting;
@@ -11,7 +12,7 @@ builder.AddVotingWorkerSilo();
 
 var app = builder.Build();
 app.MapVotingDefaultEndpoints();
-app.MapOrleansDashboard(routePrefix: "/dashboard");
+app.MapOrleansDashboard(routePrefix: "/dashboard").RequireManagement();
 app.MapPipelineEndpoints();
-app.MapGet("/", () => TypedResults.Redirect("/dashboard/"));
+app.MapGet("/", () => TypedResults.Redirect("/dashboard/")).RequireManagement();
 app.Run();

@@ -11,7 +11,7 @@ namespace Voting.EndToEnd.Tests;
 public sealed class BalancerLifecycleTests(ChaosFixture system) : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly HttpClient _http = TestApps.ManagementClient();
 
     public void Dispose() => _http.Dispose();
 
@@ -37,10 +37,10 @@ public sealed class BalancerLifecycleTests(ChaosFixture system) : IDisposable
         await system.WaitUntilBalancedAsync("frontend03", routed: false);
 
         // Gone for good: retired on the worker tier (forced, as it registered less than a minute ago).
-        using var retired = await _http.DeleteAsync(new Uri(system.Workers[0].BaseAddress, "api/frontends/frontend03?force=true"));
+        using var retired = await _http.DeleteAsync(new Uri(system.Workers[0].ManagementAddress, "api/frontends/frontend03?force=true"));
         Assert.Equal(HttpStatusCode.OK, retired.StatusCode);
         await Poll.UntilAsync(
-            async () => !(await _http.GetStringAsync(new Uri(system.Balancer.BaseAddress, "balancer/frontends"))).Contains("\"frontend03\"", StringComparison.Ordinal),
+            async () => !(await _http.GetStringAsync(new Uri(system.Balancer.ManagementAddress, "balancer/frontends"))).Contains("\"frontend03\"", StringComparison.Ordinal),
             StartTimeout,
             "the balancer still lists the retired frontend03");
     }

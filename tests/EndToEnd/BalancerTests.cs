@@ -13,10 +13,15 @@ public sealed class BalancerTests(VotingSystemFixture system) : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly HttpClient _management = TestApps.ManagementClient();
 
     private Uri Balancer => system.Balancer.BaseAddress;
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        _management.Dispose();
+    }
 
     [Fact]
     public async Task TheBalancerSpreadsVotersOverEveryRegisteredFrontEnd()
@@ -175,7 +180,7 @@ public sealed class BalancerTests(VotingSystemFixture system) : IDisposable
         var vote = await browser.VoteWithJsonAsync(seeded.BaseAddress, "b");
         Assert.Equal(HttpStatusCode.Accepted, vote.StatusCode);
         Assert.Equal("frontend01", (await Browser.JsonAsync(vote)).GetProperty("frontendId").GetString());
-        var status = JsonDocument.Parse(await _http.GetStringAsync(new Uri(seeded.BaseAddress, "balancer/frontends"))).RootElement;
+        var status = JsonDocument.Parse(await _management.GetStringAsync(new Uri(seeded.ManagementAddress, "balancer/frontends"))).RootElement;
         Assert.Contains("Not connected", status.GetProperty("problem").GetString(), StringComparison.Ordinal);
     }
 
@@ -199,7 +204,7 @@ public sealed class BalancerTests(VotingSystemFixture system) : IDisposable
         return Poll.UntilAsync(
             async () =>
             {
-                last = await _http.GetStringAsync(new Uri(Balancer, "balancer/frontends"));
+                last = await _management.GetStringAsync(new Uri(system.Balancer.ManagementAddress, "balancer/frontends"));
                 var routes = JsonDocument.Parse(last).RootElement.GetProperty("frontends").EnumerateArray()
                     .ToDictionary(f => f.GetProperty("id").GetString()!, f => f.GetProperty("available").GetBoolean());
                 return ids.All(id => routes.TryGetValue(id, out var isAvailable) && isAvailable == available);

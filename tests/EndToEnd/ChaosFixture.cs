@@ -16,7 +16,7 @@ public sealed class ChaosFixture : IAsyncLifetime
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
     private readonly OwnedResources _servers = new();
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private readonly HttpClient _http = TestApps.ManagementClient(TimeSpan.FromSeconds(5));
     private VotingApps _apps = null!;
 
     public PostgresServer Postgres { get; private set; } = null!;
@@ -86,7 +86,7 @@ public sealed class ChaosFixture : IAsyncLifetime
                 {
                     try
                     {
-                        var statuses = JsonDocument.Parse(await _http.GetStringAsync(new Uri(worker.BaseAddress, "api/drainers"))).RootElement;
+                        var statuses = JsonDocument.Parse(await _http.GetStringAsync(new Uri(worker.ManagementAddress, "api/drainers"))).RootElement;
                         var silo = statuses.EnumerateArray().FirstOrDefault(s => s.GetProperty("frontendId").GetString() == frontendId)
                             .GetProperty("silo").GetString();
                         host = Workers.SingleOrDefault(w => silo!.Contains($":{w.SiloPort}:", StringComparison.Ordinal));
@@ -112,7 +112,7 @@ public sealed class ChaosFixture : IAsyncLifetime
         await Poll.UntilAsync(
             async () =>
             {
-                last = await _http.GetStringAsync(new Uri(Balancer.BaseAddress, "balancer/frontends"));
+                last = await _http.GetStringAsync(new Uri(Balancer.ManagementAddress, "balancer/frontends"));
                 var available = JsonDocument.Parse(last).RootElement.GetProperty("frontends").EnumerateArray()
                     .Any(f => f.GetProperty("id").GetString() == frontendId && f.GetProperty("available").GetBoolean());
                 return available == routed;

@@ -64,6 +64,7 @@ public sealed class FailoverTests(FailoverFixture cluster, ITestOutputHelper out
 {
     private static readonly TimeSpan ResumeTimeout = TimeSpan.FromSeconds(90);
     private readonly HttpClient _http = new(new SocketsHttpHandler { UseCookies = false }) { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly HttpClient _management = TestApps.ManagementClient();
 
     [Fact]
     public async Task KillingTheWorkerThatHostsTheDrainerLosesNoAcknowledgedVote()
@@ -102,7 +103,11 @@ public sealed class FailoverTests(FailoverFixture cluster, ITestOutputHelper out
         output.WriteLine($"{acknowledged.Count} votes acknowledged, all counted");
     }
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        _management.Dispose();
+    }
 
     private static bool HostsDrainer(AppProcess worker, JsonElement status) =>
         status.GetProperty("silo").GetString()!.Contains($":{worker.SiloPort}:", StringComparison.Ordinal);
@@ -118,7 +123,7 @@ public sealed class FailoverTests(FailoverFixture cluster, ITestOutputHelper out
                 {
                     try
                     {
-                        var statuses = JsonDocument.Parse(await _http.GetStringAsync(new Uri(worker.BaseAddress, "api/drainers"))).RootElement;
+                        var statuses = JsonDocument.Parse(await _management.GetStringAsync(new Uri(worker.ManagementAddress, "api/drainers"))).RootElement;
                         foreach (var status in statuses.EnumerateArray().Where(s => s.GetProperty("frontendId").GetString() == "frontend01" && where(s)))
                         {
                             var snapshot = new DrainerSnapshot(status);

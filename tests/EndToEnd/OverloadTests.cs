@@ -80,7 +80,8 @@ public sealed class OverloadTests(VotingSystemFixture system, ITestOutputHelper 
         Assert.Contains("busy", shedForm, StringComparison.Ordinal);
 
         // Counted, by endpoint.
-        var metrics = await health.GetStringAsync(new Uri(web.BaseAddress, "metrics"));
+        using var management = TestApps.ManagementClient();
+        var metrics = await management.GetStringAsync(new Uri(web.ManagementAddress, "metrics"));
         foreach (var endpoint in new[] { "json", "form", "page" })
         {
             Assert.Matches($"voting_requests_shed_total\\{{[^}}]*endpoint=\"{endpoint}\"[^}}]*\\}} [1-9]", metrics);
@@ -139,8 +140,9 @@ public sealed class OverloadTests(VotingSystemFixture system, ITestOutputHelper 
         await using var redis = await TestServers.StartRedisAsync();
         await using var web = system.Apps.StartWeb("frontend-nearly-full", redis.Endpoint);
         await web.WaitReadyAsync(StartTimeout);
-        using var http = new HttpClient();
-        var ready = new Uri(web.BaseAddress, "health/ready");
+        // The management port, with the token: there the readiness answer says which check failed and why.
+        using var http = TestApps.ManagementClient();
+        var ready = new Uri(web.ManagementAddress, "health/ready");
 
         await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint + ",allowAdmin=true");
         var database = connection.GetDatabase();

@@ -12,7 +12,9 @@ public sealed class RegistrationTests(VotingSystemFixture system)
     {
         // Another id on frontend01's Redis and stream: its votes would be mixed into a stream it has no drainer of.
         await using var impostor = system.Apps.StartWeb("frontend-impostor", system.Frontends[0].Redis.Endpoint);
-        using var http = new HttpClient { BaseAddress = impostor.BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        // Why it is not ready is a check's detail: on the management port, with the token.
+        using var http = TestApps.ManagementClient(TimeSpan.FromSeconds(5));
+        http.BaseAddress = impostor.ManagementAddress;
         string body = "";
         await Poll.UntilAsync(async () =>
         {

@@ -8,6 +8,12 @@ public static class TestApps
     /// <summary>The voter-cookie key every front end of a test system shares.</summary>
     public static readonly string SigningKey = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
 
+    /// <summary>The management token every application of a test system requires on its management port.</summary>
+    public static readonly string ManagementToken = "test-management-token-" + new string('m', 32);
+
+    /// <summary>A client of the applications' management ports, with <see cref="ManagementToken"/>.</summary>
+    public static HttpClient ManagementClient(TimeSpan? timeout = null) => Local.Applications.ManagementToken.Client(ManagementToken, timeout);
+
     /// <summary>Drainers look for votes every 50 ms, results and the balancer refresh within half a second.</summary>
     public static readonly IReadOnlyDictionary<string, string?> QuickTimings = new Dictionary<string, string?>
     {
@@ -19,5 +25,5 @@ public static class TestApps
     };
 
     public static VotingApps Create(string connectionString, string logDirectory) =>
-        new(connectionString, logDirectory, SigningKey) { Settings = QuickTimings };
+        new(connectionString, logDirectory, SigningKey) { Settings = QuickTimings, ManagementToken = ManagementToken };
 }

@@ -6,6 +6,7 @@ using Voting.Clustering;
 using Voting.ServiceDefaults.Configuration;
 using Voting.ServiceDefaults.Edge;
 using Voting.ServiceDefaults.Health;
+using Voting.ServiceDefaults.Management;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.Transforms;
@@ -58,7 +59,10 @@ public static class BalancerHostingExtensions
         return builder;
     }
 
-    /// <summary>The proxy (every path but the balancer's own) and <c>GET /balancer/frontends</c>.</summary>
+    /// <summary>
+    /// The proxy (every path but the balancer's own) and <c>GET /balancer/frontends</c>, a management surface (it
+    /// names the front ends' internal addresses): on the management port, with the management token.
+    /// </summary>
     public static WebApplication MapVotingBalancer(this WebApplication app)
     {
         var failover = app.Services.GetRequiredService<Failover>();
@@ -71,7 +75,7 @@ public static class BalancerHostingExtensions
             proxy.UsePassiveHealthChecks();
         });
         app.MapGet("/balancer/frontends", (IProxyStateLookup state, FrontendDirectory directory) =>
-            TypedResults.Ok(Status(state, directory)));
+            TypedResults.Ok(Status(state, directory))).RequireManagement();
         return app;
     }
 

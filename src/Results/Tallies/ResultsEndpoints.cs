@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Voting.Results.Pipeline;
+using Voting.ServiceDefaults.Management;
 using Voting.ServiceDefaults.Voting;
 using Voting.Storage.Postgres;
 
@@ -21,17 +22,26 @@ public static class ResultsEndpoints
 
         endpoints.MapGet("/", ShowPageAsync);
         endpoints.MapGet("/api/results", ReadAsync);
-        endpoints.MapGet("/api/pipeline", ReadPipelineAsync);
+        endpoints.MapGet("/api/pipeline", ReadPipeline).RequireManagement().CacheOutput(PipelineCachePolicy.Name);
         endpoints.MapGet("/api/results/stream", (ResultsFeed results, PipelineFeed pipeline, CancellationToken cancellationToken) =>
             TypedResults.ServerSentEvents(ResultsEventStream.ReadAsync(results, pipeline, cancellationToken)));
         return endpoints;
     }
 
-    /// <summary>Each front end's waiting votes, the oldest one's wait and the drain rate, asked of the cluster now.</summary>
-    private static async Task<Results<Ok<PipelineSnapshot>, ProblemHttpResult>> ReadPipelineAsync(HttpContext context, PipelineFeed pipeline)
+    /// <summary>
+    /// Each front end's waiting votes, the oldest one's wait, the drain rate, the silo draining it and its last error:
+    /// the feed's latest snapshot (a management surface; the page shows its public view). Answers are cached for a
+    /// moment, and a request never calls a grain: however many operators ask, the cluster is asked by the feed alone.
+    /// </summary>
+    private static Results<Ok<PipelineSnapshot>, ProblemHttpResult> ReadPipeline(HttpContext context, PipelineFeed pipeline)
     {
         context.Response.Headers.CacheControl = "no-store";
-        var snapshot = await pipeline.ReadAsync();
+        if (pipeline.Status.Latest is not { } snapshot)
+        {
+            context.Response.Headers.RetryAfter = "1";
+            return TypedResults.Problem(detail: "The pipeline status has not been read yet.", statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
         if (snapshot.Problem is { } problem)
         {
             context.Response.Headers.RetryAfter = "2";

@@ -6,7 +6,7 @@ using Voting.Results.Pipeline;
 
 namespace Voting.Results.Tallies;
 
-/// <summary>The event stream behind the live page: <c>results</c> and <c>pipeline</c> events.</summary>
+/// <summary>The event stream behind the live page: <c>results</c> and <c>pipeline</c> events (the pipeline's public view).</summary>
 internal static class ResultsEventStream
 {
     private static readonly TimeSpan KeepAliveInterval = TimeSpan.FromSeconds(15);
@@ -26,7 +26,7 @@ internal static class ResultsEventStream
 
         if (pipeline.Status.Latest is { } status)
         {
-            yield return Event("pipeline", status, ResultsJsonContext.Default.PipelineSnapshot);
+            yield return Event("pipeline", status.ForPublic(), ResultsJsonContext.Default.PublicPipelineSnapshot);
         }
 
         while (!cancellationToken.IsCancellationRequested)
@@ -44,7 +44,7 @@ internal static class ResultsEventStream
             }
             else if (waited == nextPipeline)
             {
-                yield return Event("pipeline", await nextPipeline, ResultsJsonContext.Default.PipelineSnapshot);
+                yield return Event("pipeline", (await nextPipeline).ForPublic(), ResultsJsonContext.Default.PublicPipelineSnapshot);
                 nextPipeline = pipeline.Status.NextAsync(cancellationToken);
             }
             else if (results.Counts.Latest is { } current)

@@ -29,6 +29,7 @@ public static class ResultsHostingExtensions
         builder.Services.AddHostedService(services => services.GetRequiredService<PipelineFeed>());
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ResultsJsonContext.Default));
         builder.Services.AddProblemDetails();
+        builder.Services.AddOutputCache(o => o.AddPolicy(PipelineCachePolicy.Name, new PipelineCachePolicy()));
 
         builder.Services.AddSingleton(services => ResultsPage.Load(services.GetRequiredService<IWebHostEnvironment>().WebRootFileProvider));
         builder.Services.Configure<StaticFileOptions>(o =>

@@ -7,4 +7,5 @@ namespace Voting.Results.Tallies;
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(ResultsSnapshot))]
 [JsonSerializable(typeof(PipelineSnapshot))]
+[JsonSerializable(typeof(PublicPipelineSnapshot))]
 internal sealed partial class ResultsJsonContext : JsonSerializerContext;

@@ -31,12 +31,12 @@ function renderPipeline(status) {
     cell(row, number.format(f.waiting));
     cell(row, f.waiting > 0 ? `${f.oldestWaitSeconds.toFixed(1)} s` : "-");
     cell(row, number.format(Math.round(f.drainRate)));
-    cell(row, f.lastError ? `${f.drainedBy} (failing: ${f.lastError})` : f.drainedBy, f.lastError ? "error" : "");
+    cell(row, f.failing ? "failing" : "draining", f.failing ? "error" : "");
     return row;
   });
   if (rows.length === 0) {
     const row = document.createElement("tr");
-    cell(row, status.problem ?? "No front end has registered yet.");
+    cell(row, status.available ? "No front end has registered yet." : "The pipeline status cannot be read right now.");
     row.firstChild.colSpan = 5;
     rows.push(row);
   }

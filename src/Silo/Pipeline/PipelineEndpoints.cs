@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Voting.Grains;
+using Voting.ServiceDefaults.Management;
 
 namespace Voting.Silo.Pipeline;
 
@@ -10,13 +11,14 @@ public static class PipelineEndpoints
     /// <summary>
     /// <c>GET /api/drainers</c>: every registered front end's drainer, where it runs and what it has done.
     /// <c>GET /api/frontends</c>: the registered front ends. <c>DELETE /api/frontends/{id}</c> (<c>?force=true</c>):
-    /// retire a front end that is gone for good (operators only: the worker silo's HTTP port is not public).
+    /// retire a front end that is gone for good. Management surfaces: on the management port, with the management token.
     /// </summary>
     public static IEndpointRouteBuilder MapPipelineEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/api/drainers", ReadDrainersAsync);
-        endpoints.MapGet("/api/frontends", ReadFrontendsAsync);
-        endpoints.MapDelete("/api/frontends/{frontendId}", RetireFrontendAsync);
+        var api = endpoints.MapGroup("/api").RequireManagement();
+        api.MapGet("/drainers", ReadDrainersAsync);
+        api.MapGet("/frontends", ReadFrontendsAsync);
+        api.MapDelete("/frontends/{frontendId}", RetireFrontendAsync);
         return endpoints;
     }
 

@@ -71,9 +71,9 @@ public static partial class VotingEndpoints
         {
             return Html(page.Render(null, VotePageNotice.Rejected, BodyProblem(e)), e.StatusCode);
         }
-        catch (InvalidDataException e)
+        catch (InvalidDataException)
         {
-            return Html(page.Render(null, VotePageNotice.Rejected, "The form cannot be read: " + e.Message), StatusCodes.Status400BadRequest);
+            return Html(page.Render(null, VotePageNotice.Rejected, "The form cannot be read: it is not a well-formed form body."), StatusCodes.Status400BadRequest);
         }
         catch (IOException)
         {
@@ -131,7 +131,9 @@ public static partial class VotingEndpoints
         }
         catch (JsonException e)
         {
-            return Problem(StatusCodes.Status400BadRequest, "The body is not valid JSON: " + e.Message);
+            // Where the body went wrong, in our words: an exception's own text is never shown to the public.
+            return Problem(StatusCodes.Status400BadRequest, string.Create(CultureInfo.InvariantCulture,
+                $"The body is not valid JSON for a vote (at {e.Path ?? "$"}, line {e.LineNumber ?? 0}, byte {e.BytePositionInLine ?? 0})."));
         }
         catch (IOException)
         {
@@ -193,7 +195,7 @@ public static partial class VotingEndpoints
 
     private static string BodyProblem(BadHttpRequestException e) => e.StatusCode == StatusCodes.Status413PayloadTooLarge
         ? "The request body is too large for a vote."
-        : "The request body cannot be read: " + e.Message;
+        : "The request body cannot be read: it ended early or is malformed.";
 
     private static void OnRedisFailure(HttpContext context, Exception exception, FrontendOptions frontend, ILoggerFactory loggers)
     {

@@ -104,6 +104,7 @@ public sealed class SwarmStackFixture : IAsyncLifetime
         SecretValues["voting_postgres_connection"] = connectionString;
         SecretValues["voting_voter_cookie_key"] = TestApps.SigningKey;
         SecretValues["voting_postgres_password"] = "(read by the postgres image only)";
+        SecretValues["voting_management_token"] = TestApps.ManagementToken;
 
         // Workers first, then front ends, then their clients, as a swarm would converge anyway.
         foreach (var service in Stack.Services.Values.Where(s => s.IsApplication).OrderBy(s => s.Target switch { "silo" => 0, "web" => 1, _ => 2 }))
@@ -135,6 +136,7 @@ public sealed class SwarmStackFixture : IAsyncLifetime
         settings["Clustering__AdvertisedAddress"] = Translate(settings, "Clustering__AdvertisedAddress", Stack.Subnets[service.Networks.Single()], "127.0.0.0/8");
         settings["Clustering__Consul__Address"] = Translate(settings, "Clustering__Consul__Address", "http://consul:8500", Consul.Address);
         var ports = new AppPorts(
+            FreePort.Next(),
             FreePort.Next(),
             settings.ContainsKey("Clustering__SiloPort") ? FreePort.Next() : null,
             settings.TryGetValue("Clustering__GatewayPort", out var gateway) && gateway != "0" ? FreePort.Next() : null);

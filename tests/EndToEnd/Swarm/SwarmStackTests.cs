@@ -13,7 +13,7 @@ namespace Voting.EndToEnd.Tests.Swarm;
 public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly HttpClient _http = TestApps.ManagementClient();
 
     public void Dispose() => _http.Dispose();
 
@@ -35,6 +35,22 @@ public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
     }
 
     private static readonly string[] PostgresMembers = ["pgmonitor", "postgres01", "postgres02"];
+
+    [Fact]
+    public void EveryApplicationHasAManagementPortWithATokenFromASecretAndNoServicePublishesIt()
+    {
+        foreach (var service in swarm.Stack.Services.Values.Where(s => s.IsApplication))
+        {
+            Assert.Equal("voting_management_token", service.Secrets.GetValueOrDefault("Management__Token"));
+            // http://+:9000: every address of the container, on the stack's networks only.
+            var url = new Uri(service.Environment["Management__Urls"].Replace("+", "localhost", StringComparison.Ordinal));
+            Assert.DoesNotContain(service.Ports, p => p.Target == url.Port);
+            Assert.DoesNotContain("Management__Token", service.Environment.Keys);
+        }
+
+        // The dashboard's port of old is published no more: the operators reach the management ports through tunnels.
+        Assert.DoesNotContain(swarm.Stack.Services["worker"].Ports, p => p.Target == 8070);
+    }
 
     [Fact]
     public void ThePostgresFormationsMonitorPrimaryAndStandbyArePinnedToThreeDifferentNodes()
@@ -120,7 +136,7 @@ public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
         await Poll.UntilAsync(
             async () =>
             {
-                var listed = JsonDocument.Parse(await _http.GetStringAsync(new Uri(worker.BaseAddress, "api/frontends"))).RootElement;
+                var listed = JsonDocument.Parse(await _http.GetStringAsync(new Uri(worker.ManagementAddress, "api/frontends"))).RootElement;
                 registered = listed.EnumerateArray().Select(f => f.GetProperty("frontendId").GetString()!).Order().ToArray();
                 return registered.SequenceEqual(expected);
             },

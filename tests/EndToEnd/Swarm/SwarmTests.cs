@@ -84,14 +84,20 @@ public sealed class SwarmTests(SwarmFixture swarm, ITestOutputHelper output)
         output.WriteLine(status.ToString());
         Assert.Equal(0, status.ExitCode);
 
-        // The dashboard is at a port Docker picks for the worker's task on its node: where up printed it, unless a
-        // fault test has replaced the task since (the worker fault does); then where status shows it now.
+        // The dashboard is behind the workers' management port, which the stack never publishes: the operators' tunnel
+        // on node interlock reaches it, where up printed it and status shows it.
         var dashboard = new Uri(Regex.Match(status.Output, @"(?m)^  Dashboard: +(?<url>http://\S+)").Groups["url"].Value);
-        Assert.Equal(swarm.Dashboard.Host, dashboard.Host);
+        Assert.Equal(swarm.Dashboard, dashboard);
         foreach (var url in new[] { swarm.Vote, swarm.Results, dashboard })
         {
             using var response = await _http.GetAsync(new Uri(url, "/health/ready"));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // Without the management token the dashboard refuses.
+        using (var refused = await _http.GetAsync(dashboard))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
         }
 
         foreach (var node in new[] { "manager", "interlock", "frontend01", "frontend02", "worker01", "store" })

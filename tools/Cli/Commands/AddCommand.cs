@@ -31,7 +31,7 @@ internal static class AddCommand
             var index = system.NextIndex(ComponentKind.Worker);
             var worker = system.StartWorker(index);
             await Waiting.UntilReadyAsync([worker]);
-            output.WriteLine($"{worker.Process.Name} is up: {worker.BaseAddress}dashboard/");
+            output.WriteLine($"{worker.Process.Name} is up: {worker.ManagementAddress}dashboard/");
         }
         else
         {

@@ -36,7 +36,7 @@ internal static class ChaosCommand
             output.WriteLine("A second worker silo takes over when one is killed:");
             var worker = system.StartWorker(2);
             await Waiting.UntilReadyAsync([worker]);
-            output.WriteLine($"{worker.Process.Name} is up: {worker.BaseAddress}dashboard/");
+            output.WriteLine($"{worker.Process.Name} is up: {worker.ManagementAddress}dashboard/");
         }
 
         if (!system.IsRunning("frontend02"))

@@ -25,11 +25,12 @@ internal static class RetireCommand
         var system = new LocalSystem(LocalSettings.FromEnvironment(), Console.Out);
         var worker = system.Components().FirstOrDefault(c => c.Kind is ComponentKind.Worker && c.Process.IsAlive())
             ?? throw new CliException("no worker silo runs: the registry lives in the worker tier");
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+        using var http = system.ManagementClient(TimeSpan.FromSeconds(15));
+        var management = worker.ManagementUrl ?? throw new CliException($"{worker.Name} was started without a management port: ./voting stop {worker.Name} and start it again");
         HttpResponseMessage response;
         try
         {
-            response = await http.DeleteAsync(new Uri(worker.Url, $"api/frontends/{Uri.EscapeDataString(frontend)}?force={(force ? "true" : "false")}"));
+            response = await http.DeleteAsync(new Uri(management, $"api/frontends/{Uri.EscapeDataString(frontend)}?force={(force ? "true" : "false")}"));
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {

@@ -5,7 +5,7 @@ using Voting.Local.Applications;
 
 namespace Voting.Cli.Commands;
 
-/// <summary><c>./voting status</c>: each process, whether it runs, and what its readiness check answers.</summary>
+/// <summary><c>./voting status</c>: each process, whether it runs, what its readiness check answers and where its management port is.</summary>
 internal static class StatusCommand
 {
     public static Command Create()
@@ -24,6 +24,11 @@ internal static class StatusCommand
                 if (component.IsApplication && component.Process.IsAlive())
                 {
                     state += ", ready: " + (readiness[i]?.ToString(CultureInfo.InvariantCulture) ?? "000");
+                    if (component.ManagementUrl is { } management)
+                    {
+                        // Where its dashboard, metrics and health details answer, with the token in management.token.
+                        state += ", management: " + management;
+                    }
                 }
 
                 if (roles.TryGetValue(component.Name, out var role) && component.Process.IsAlive())

@@ -113,10 +113,12 @@ internal static class SwarmCommand
             static string Base(Uri url) => url.GetLeftPart(UriPartial.Authority);
             info.Environment["SWARM_VOTE"] = Base(endpoints.Vote);
             info.Environment["SWARM_RESULTS"] = Base(endpoints.Results);
-            info.Environment["SWARM_WORKER"] = Base(endpoints.Dashboard ?? throw new CliException("no worker of the Swarm publishes its port: ./voting swarm status"));
+            info.Environment["SWARM_WORKER"] = Base(endpoints.Dashboard ?? throw new CliException("no worker of the Swarm answers on its management port: ./voting swarm status"));
+            info.Environment["SWARM_TOKEN"] = endpoints.ManagementToken;
             info.Environment["LOCAL_VOTE"] = Base(local.Find("balancer")!.Url);
             info.Environment["LOCAL_RESULTS"] = Base(local.Find("results")!.Url);
-            info.Environment["LOCAL_WORKER"] = Base(local.Find("worker01")!.Url);
+            info.Environment["LOCAL_WORKER"] = Base(local.Find("worker01")!.ManagementUrl!);
+            info.Environment["LOCAL_TOKEN"] = local.ManagementToken();
             using var script = Process.Start(info) ?? throw new CliException("bench/swarm.sh did not start");
             await script.WaitForExitAsync();
             return script.ExitCode;

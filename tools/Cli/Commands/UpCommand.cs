@@ -58,7 +58,8 @@ internal static class UpCommand
 
         output.WriteLine();
         output.WriteLine("Voting.Orleans is up.");
-        output.WriteLine($"  Vote:       http://127.0.0.1:{settings.BalancerPort}/   (load balancer over the front ends; its view: /balancer/frontends)");
+        var balancer = system.Find("balancer");
+        output.WriteLine($"  Vote:       http://127.0.0.1:{settings.BalancerPort}/   (load balancer over the front ends; its view: {balancer?.ManagementUrl}balancer/frontends)");
         foreach (var frontend in system.Components().Where(c => c.Kind is ComponentKind.Frontend))
         {
             var redis = system.Find(ComponentRecord.NameOf(ComponentKind.Redis, frontend.Index));
@@ -68,8 +69,13 @@ internal static class UpCommand
         output.WriteLine($"  Results:    http://127.0.0.1:{settings.ResultsPort}/   (JSON: /api/results)");
         foreach (var worker in system.Components().Where(c => c.Kind is ComponentKind.Worker))
         {
-            output.WriteLine($"  Dashboard:  {worker.Url}dashboard/   ({worker.Name}; drainers: /api/drainers)");
+            output.WriteLine($"  Dashboard:  {worker.ManagementUrl}dashboard/   ({worker.Name}; drainers: /api/drainers)");
         }
+
+        // Every management surface (dashboard, /metrics, health details, /api/drainers, /balancer/frontends,
+        // /api/pipeline) answers only on the applications' management ports, with the token.
+        output.WriteLine($"  Management: each process's management port (HTTP port + {settings.ManagementOffset}); token in {settings.ManagementTokenPath}");
+        output.WriteLine($"              browser: {system.Components().FirstOrDefault(c => c.Kind is ComponentKind.Worker)?.ManagementUrl}management/sign-in (paste the token); curl: -H \"Authorization: Bearer $(cat {settings.ManagementTokenPath})\"");
 
         output.WriteLine($"  PostgreSQL: {system.ConnectionString}");
         if (system.HighAvailability)

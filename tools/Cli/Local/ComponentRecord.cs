@@ -29,7 +29,8 @@ internal enum ComponentKind
 /// <param name="Port">Its HTTP port; PostgreSQL's and Redis's own port for those.</param>
 /// <param name="SiloPort">A silo host's silo port.</param>
 /// <param name="GatewayPort">A worker silo's gateway port.</param>
-internal sealed record ComponentRecord(string Name, ProcessIdentity Process, int Port, int? SiloPort = null, int? GatewayPort = null)
+/// <param name="ManagementPort">An application's management port (dashboard, metrics, health details, operator APIs).</param>
+internal sealed record ComponentRecord(string Name, ProcessIdentity Process, int Port, int? SiloPort = null, int? GatewayPort = null, int? ManagementPort = null)
 {
     public const string MonitorName = Voting.Local.Servers.PostgresHaCluster.MonitorName;
 
@@ -46,6 +47,10 @@ internal sealed record ComponentRecord(string Name, ProcessIdentity Process, int
     /// <summary>Where an application answers HTTP.</summary>
     [JsonIgnore]
     public Uri Url => new($"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}/");
+
+    /// <summary>Where an application's management surfaces answer, with the management token.</summary>
+    [JsonIgnore]
+    public Uri? ManagementUrl => ManagementPort is { } port ? new($"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}/") : null;
 
     [JsonIgnore]
     public bool IsApplication => Kind is ComponentKind.Worker or ComponentKind.Frontend or ComponentKind.Results or ComponentKind.Balancer;

@@ -8,7 +8,8 @@ namespace Voting.Cli.Local;
 /// <summary>
 /// How <c>./voting</c> lays the system out on this machine, read from its environment (<c>VOTING_*</c>, see
 /// README.md): where its data and logs live, how many workers and front ends <c>up</c> starts, and the loopback
-/// ports. Worker silo N and front end N (1, 2, ...) take a base port plus N.
+/// ports. Worker silo N and front end N (1, 2, ...) take a base port plus N; each application's management port is its
+/// HTTP port plus <see cref="ManagementOffset"/>.
 /// </summary>
 internal sealed partial record LocalSettings
 {
@@ -51,6 +52,12 @@ internal sealed partial record LocalSettings
     public int WebSiloBase { get; init; } = 11120;
 
     public int RedisBase { get; init; } = 6380;
+
+    /// <summary>An application's management port is its HTTP port plus this (worker01: 8070 and 9070).</summary>
+    public int ManagementOffset { get; init; } = 1000;
+
+    /// <summary>The management token every application of this system requires, made once (readable by this user only).</summary>
+    public string ManagementTokenPath => Path.Combine(Data, "management.token");
 
     /// <summary>The settings in <paramref name="environment"/> (this process's when null); a bad value is refused naming its variable.</summary>
     public static LocalSettings FromEnvironment(IDictionary? environment = null)
@@ -112,6 +119,7 @@ internal sealed partial record LocalSettings
             WebHttpBase = Number("VOTING_WEB_HTTP_BASE", 8080, 0, MaxPort),
             WebSiloBase = Number("VOTING_WEB_SILO_BASE", 11120, 0, MaxPort),
             RedisBase = Number("VOTING_REDIS_BASE", 6380, 0, MaxPort),
+            ManagementOffset = Number("VOTING_MANAGEMENT_OFFSET", 1000, 1, 30000),
         };
         return failures.Count == 0 ? settings : throw new LocalSettingsException(failures);
     }

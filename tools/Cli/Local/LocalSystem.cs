@@ -195,11 +195,11 @@ internal sealed class LocalSystem
     {
         var redis = await StartRedisAsync(index);
         var name = ComponentRecord.NameOf(ComponentKind.Frontend, index);
-        var ports = PortsOf(name, new AppPorts(Settings.WebHttpBase + index, Settings.WebSiloBase + index));
+        var ports = PortsOf(name, Planned(Settings.WebHttpBase + index, Settings.WebSiloBase + index));
         return Start(Apps().Web(name, redis.Endpoint, ports: ports));
     }
 
-    public AppProcess StartResults() => Start(Apps().Results("results", ports: PortsOf("results", new AppPorts(Settings.ResultsPort))));
+    public AppProcess StartResults() => Start(Apps().Results("results", ports: PortsOf("results", Planned(Settings.ResultsPort))));
 
     /// <summary>
     /// The load balancer. Besides the front ends the registry lists, it routes to those <c>up</c> starts, so that votes
@@ -210,7 +210,7 @@ internal sealed class LocalSystem
         var seeds = Enumerable.Range(1, Settings.Frontends).ToDictionary(
             i => "Balancer__Frontends__" + ComponentRecord.NameOf(ComponentKind.Frontend, i),
             i => (string?)$"http://127.0.0.1:{PortOf(ComponentRecord.NameOf(ComponentKind.Frontend, i), Settings.WebHttpBase + i).ToString(CultureInfo.InvariantCulture)}/");
-        return Start(Apps().Balancer("balancer", seeds, PortsOf("balancer", new AppPorts(Settings.BalancerPort))));
+        return Start(Apps().Balancer("balancer", seeds, PortsOf("balancer", Planned(Settings.BalancerPort))));
     }
 
     /// <summary>Starts the named process (and a front end's Redis) again; applications are returned to wait for.</summary>
@@ -349,8 +349,15 @@ internal sealed class LocalSystem
 
     // --- settings ---------------------------------------------------------------------------------------------
 
+    /// <summary>The management token every application here requires: <c>management.token</c> in the data directory.</summary>
+    public string ManagementToken() => Voting.Local.Applications.ManagementToken.ReadOrCreate(Settings.ManagementTokenPath);
+
+    /// <summary>An HTTP client for the applications' management ports, sending the management token.</summary>
+    public HttpClient ManagementClient(TimeSpan? timeout = null) => Voting.Local.Applications.ManagementToken.Client(ManagementToken(), timeout);
+
     private VotingApps Apps() => new(ConnectionString, Settings.Logs, SigningKey())
     {
+        ManagementToken = ManagementToken(),
         Clustering = Settings.Clustering,
         // Localhost clustering: worker01 keeps the membership table, and clients connect through its gateway.
         PrimarySilo = Settings.Clustering == "Localhost" ? WorkerPorts(1).Silo : null,
@@ -358,7 +365,10 @@ internal sealed class LocalSystem
     };
 
     private AppPorts WorkerPorts(int index) => PortsOf(ComponentRecord.NameOf(ComponentKind.Worker, index),
-        new AppPorts(Settings.WorkerHttpBase + index, Settings.WorkerSiloBase + index, Settings.WorkerGatewayBase + index));
+        Planned(Settings.WorkerHttpBase + index, Settings.WorkerSiloBase + index, Settings.WorkerGatewayBase + index));
+
+    /// <summary>The ports an application gets the first time: its HTTP port, that plus the management offset, its silo ports.</summary>
+    private AppPorts Planned(int http, int? silo = null, int? gateway = null) => new(http, http + Settings.ManagementOffset, silo, gateway);
 
     private AppProcess Start(AppLaunch launch)
     {
@@ -369,7 +379,7 @@ internal sealed class LocalSystem
         }
 
         var app = AppProcess.Start(launch);
-        new ComponentRecord(launch.Name, app.Process.Identity, launch.Ports.Http, launch.Ports.Silo, launch.Ports.Gateway).Write(Settings.Run);
+        new ComponentRecord(launch.Name, app.Process.Identity, launch.Ports.Http, launch.Ports.Silo, launch.Ports.Gateway, launch.Ports.Management).Write(Settings.Run);
         return app;
     }
 
@@ -411,7 +421,9 @@ internal sealed class LocalSystem
 
     /// <summary>The ports the process had when it was last started here, else <paramref name="planned"/>.</summary>
     private AppPorts PortsOf(string name, AppPorts planned) =>
-        Find(name) is { } record ? new AppPorts(record.Port, record.SiloPort ?? planned.Silo, record.GatewayPort ?? planned.Gateway) : planned;
+        Find(name) is { } record
+            ? new AppPorts(record.Port, record.ManagementPort ?? planned.Management, record.SiloPort ?? planned.Silo, record.GatewayPort ?? planned.Gateway)
+            : planned;
 
     private int PortOf(string name, int planned) => Find(name)?.Port ?? planned;
 

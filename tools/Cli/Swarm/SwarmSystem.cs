@@ -8,7 +8,14 @@ using Voting.Local.Servers;
 namespace Voting.Cli.Swarm;
 
 /// <summary>Where the deployed stack answers, from this machine.</summary>
-internal sealed record SwarmEndpoints(Uri Vote, Uri Results, Uri? Dashboard, string Postgres);
+/// <param name="Vote">The balancer, on node interlock.</param>
+/// <param name="Results">The results app, on node store.</param>
+/// <param name="Dashboard">The worker tier's dashboard, through the operators' tunnel to the workers' management port.</param>
+/// <param name="Postgres">The votes database through the operators' tunnels, for the load tool's audit.</param>
+/// <param name="BalancerManagement">The balancer's management port (<c>/balancer/frontends</c>), through its tunnel.</param>
+/// <param name="ResultsManagement">The results app's management port (<c>/api/pipeline</c>), through its tunnel.</param>
+/// <param name="ManagementToken">The token every management port requires (the stack's secret <c>voting_management_token</c>).</param>
+internal sealed record SwarmEndpoints(Uri Vote, Uri Results, Uri? Dashboard, string Postgres, Uri BalancerManagement, Uri ResultsManagement, string ManagementToken);
 
 /// <summary>
 /// Voting.Orleans deployed with <c>deploy/swarm/stack.yml</c> on the tutorial's nodes (<see cref="SwarmNodes"/>), with
@@ -21,7 +28,18 @@ internal sealed class SwarmSystem
     public const string Clustering = "AdoNet";
     private const string Network = Stack + "_plain";
     private const string Tunnel = "voting-postgres-tunnel";
+    private const string ManagementTunnel = "voting-management-tunnel";
     private const string TunnelNode = "interlock";
+
+    /// <summary>The management port every application listens on in its container (<c>Management__Urls</c> in the stack); never published.</summary>
+    private const int ManagementPort = 9000;
+
+    /// <summary>
+    /// The services whose management ports the operators reach, and the port of <see cref="TunnelNode"/> that reaches
+    /// each: the workers (dashboard, <c>/api/drainers</c>), the balancer (<c>/balancer/frontends</c>), the results app
+    /// (<c>/api/pipeline</c>).
+    /// </summary>
+    private static readonly (string Service, int Port)[] ManagementTunnels = [("worker", 9070), ("balancer", 9080), ("results", 9090)];
 
     /// <summary>The formation's data nodes (services of the stack), and the port of <see cref="TunnelNode"/> that reaches each.</summary>
     private static readonly (string Service, int Port)[] PostgresNodes = [("postgres01", 5432), ("postgres02", 5433)];
@@ -142,15 +160,20 @@ internal sealed class SwarmSystem
         var interlock = await SwarmNodes.AddressOfAsync(SwarmNodes.Tutorial[1]);
         var store = await SwarmNodes.AddressOfAsync(SwarmNodes.Tutorial[2]);
         var hosts = string.Join(',', PostgresNodes.Select(n => $"{interlock}:{n.Port}"));
-        var worker = await SwarmNodes.AddressOfAsync(SwarmNodes.Tutorial[3]);
-        var dashboard = await DashboardPortAsync();
-        var password = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(SecretsFile))!["postgres_password"];
+        var secrets = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(SecretsFile))!;
+        var password = secrets["postgres_password"];
+        var token = secrets.GetValueOrDefault("management_token") ?? throw new CliException("this Swarm was made before management tokens: ./voting swarm down, then up");
+        Uri Management(string service) => new($"http://{interlock}:{ManagementTunnels.Single(t => t.Service == service).Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}/");
+        var dashboard = new Uri(Management("worker"), "dashboard/");
         return new SwarmEndpoints(
             new Uri($"http://{interlock}/"),
             new Uri($"http://{store}:8090/"),
-            dashboard is { } port ? new Uri($"http://{worker}:{port}/dashboard/") : null,
+            await Readiness.StatusAsync(Management("worker")) == 200 ? dashboard : null,
             // Both data nodes through the tunnels, keeping to the one that takes writes, as the applications do.
-            $"Host={hosts};Database=voting;Username=voting;Password={password};Timeout=5;Target Session Attributes=read-write;Host Recheck Seconds=1");
+            $"Host={hosts};Database=voting;Username=voting;Password={password};Timeout=5;Target Session Attributes=read-write;Host Recheck Seconds=1",
+            Management("balancer"),
+            Management("results"),
+            token);
     }
 
     /// <summary>Nodes, services, tasks and whether each published address answers ready.</summary>
@@ -199,7 +222,7 @@ internal sealed class SwarmSystem
             _output.WriteLine($"  {name + ":",-11} {url?.ToString() ?? "(no worker task)"}   ready: {status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "000"}");
         }
 
-        _output.WriteLine("  Front ends the balancer routes to: " + string.Join(", ", await AvailableFrontendsAsync(endpoints.Vote)));
+        _output.WriteLine("  Front ends the balancer routes to: " + string.Join(", ", await AvailableFrontendsAsync(endpoints)));
     }
 
     /// <summary>Prints the addresses the way <c>swarm up</c> and <c>add</c> end.</summary>
@@ -207,9 +230,11 @@ internal sealed class SwarmSystem
     {
         _output.WriteLine();
         _output.WriteLine($"Voting.Orleans runs on Docker Swarm ({Clustering} clustering).");
-        _output.WriteLine($"  Vote:       {endpoints.Vote}   (the balancer on node interlock; its view: /balancer/frontends)");
+        _output.WriteLine($"  Vote:       {endpoints.Vote}   (the balancer on node interlock; its view: {endpoints.BalancerManagement}balancer/frontends)");
         _output.WriteLine($"  Results:    {endpoints.Results}   (on node store; JSON: /api/results)");
         _output.WriteLine($"  Dashboard:  {endpoints.Dashboard?.ToString() ?? "(no worker task)"}   (worker01; drainers: /api/drainers)");
+        _output.WriteLine($"  Management: the applications' management ports, through tunnels on node {TunnelNode} (never published by the stack); " +
+            $"token in {SecretsFile} (management_token); a browser signs in at /management/sign-in on each");
         _output.WriteLine("  Status:     ./voting swarm status; stop it all with ./voting swarm down");
     }
 
@@ -296,9 +321,9 @@ internal sealed class SwarmSystem
                 var endpoints = await EndpointsAsync();
                 var vote = await Readiness.StatusAsync(endpoints.Vote);
                 var results = await Readiness.StatusAsync(endpoints.Results);
-                var routed = await AvailableFrontendsAsync(endpoints.Vote);
+                var routed = await AvailableFrontendsAsync(endpoints);
                 last = $"balancer {vote?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "000"}, results {results?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "000"}, " +
-                    $"routed to {(routed.Count == 0 ? "none" : string.Join(", ", routed))}, dashboard {(endpoints.Dashboard is null ? "not yet" : "published")}";
+                    $"routed to {(routed.Count == 0 ? "none" : string.Join(", ", routed))}, dashboard {(endpoints.Dashboard is null ? "not yet" : "reachable")}";
                 var formation = await FormationAsync();
                 last += ", PostgreSQL " + (formation.Count == 0 ? "no nodes yet" : string.Join(", ", formation.Select(n => $"{n.Name} {n.ReportedState}")));
                 if (vote == 200 && results == 200 && endpoints.Dashboard is not null && expected.All(routed.Contains) && IsWhole(formation))
@@ -380,14 +405,20 @@ internal sealed class SwarmSystem
             // to be demoted (docs/RELIABILITY.md).
             ["voting_postgres_connection"] = $"Host={hosts};Database=voting;Username=voting;Password={password};Target Session Attributes=read-write;Host Recheck Seconds=1",
             ["voting_voter_cookie_key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["voting_management_token"] = ManagementToken.Generate(),
         };
         foreach (var (name, value) in secrets)
         {
             await DockerCli.OnNodeAsync(SwarmNodes.Manager, ["secret", "create", name, "-"], input: value);
         }
 
-        // Kept for the operators' tunnel (the load tool's audit reads PostgreSQL), readable by this user only.
-        await File.WriteAllTextAsync(SecretsFile, JsonSerializer.Serialize(new Dictionary<string, string> { ["postgres_password"] = password }));
+        // Kept for the operators' tunnels (the load tool's audit reads PostgreSQL; the management ports), readable by
+        // this user only.
+        await File.WriteAllTextAsync(SecretsFile, JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["postgres_password"] = password,
+            ["management_token"] = secrets["voting_management_token"],
+        }));
         File.SetUnixFileMode(SecretsFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
@@ -426,54 +457,48 @@ internal sealed class SwarmSystem
     /// </summary>
     private static async Task StartTunnelsAsync(string tag)
     {
-        foreach (var (service, port) in PostgresNodes)
+        // The management ports the same way: the stack never publishes them, the operators reach them from here.
+        foreach (var (name, service, published, target) in PostgresNodes.Select(n => ($"{Tunnel}-{n.Service}", n.Service, n.Port, 5432))
+            .Concat(ManagementTunnels.Select(t => ($"{ManagementTunnel}-{t.Service}", t.Service, t.Port, ManagementPort))))
         {
-            var name = $"{Tunnel}-{service}";
-            var published = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await DockerCli.OnNodeAsync(TunnelNode, ["rm", "-f", name], check: false);
-            for (var attempt = 0; ; attempt++)
-            {
-                // The network reaches the node with its first task; until then it is not known there.
-                var started = await DockerCli.OnNodeAsync(TunnelNode, ["run", "-d", "--name", name, "--restart", "unless-stopped", "--network", Network,
-                    "-p", $"{published}:5432", SwarmImages.Image("tunnel", tag), "TCP-LISTEN:5432,fork,reuseaddr", $"TCP:{service}:5432,connect-timeout=3"], check: false);
-                if (started.Succeeded)
-                {
-                    break;
-                }
-
-                if (attempt == 60)
-                {
-                    throw new CliException($"the tunnel to {service} did not start on node {TunnelNode}: " + started.Error.Trim());
-                }
-
-                await DockerCli.OnNodeAsync(TunnelNode, ["rm", "-f", name], check: false);
-                await Task.Delay(TimeSpan.FromSeconds(2));
-            }
+            await StartTunnelAsync(tag, name, service, published, target);
         }
     }
 
-    private static async Task<int?> DashboardPortAsync()
+    private static async Task StartTunnelAsync(string tag, string name, string service, int port, int target)
     {
-        var ports = await DockerCli.OnNodeAsync("worker01", ["ps", "--filter", $"label=com.docker.swarm.service.name={Stack}_worker", "--format", "{{.Ports}}"], check: false);
-        // "0.0.0.0:30001->8070/tcp"
-        foreach (var line in ports.Lines)
+        var published = port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var listen = target.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        await DockerCli.OnNodeAsync(TunnelNode, ["rm", "-f", name], check: false);
+        for (var attempt = 0; ; attempt++)
         {
-            var arrow = line.IndexOf("->8070", StringComparison.Ordinal);
-            var colon = arrow > 0 ? line.LastIndexOf(':', arrow) : -1;
-            if (colon >= 0 && int.TryParse(line.AsSpan(colon + 1, arrow - colon - 1), out var port))
+            // The network reaches the node with its first task; until then it is not known there.
+            var started = await DockerCli.OnNodeAsync(TunnelNode, ["run", "-d", "--name", name, "--restart", "unless-stopped", "--network", Network,
+                "-p", $"{published}:{listen}", SwarmImages.Image("tunnel", tag), $"TCP-LISTEN:{listen},fork,reuseaddr", $"TCP:{service}:{listen},connect-timeout=3"], check: false);
+            if (started.Succeeded)
             {
-                return port;
+                break;
             }
-        }
 
-        return null;
+            if (attempt == 60)
+            {
+                throw new CliException($"the tunnel to {service} did not start on node {TunnelNode}: " + started.Error.Trim());
+            }
+
+            await DockerCli.OnNodeAsync(TunnelNode, ["rm", "-f", name], check: false);
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
     }
 
-    private static async Task<IReadOnlyList<string>> AvailableFrontendsAsync(Uri vote)
+    /// <summary>The front ends the balancer routes to, from its management port (with the management token).</summary>
+    private static async Task<IReadOnlyList<string>> AvailableFrontendsAsync(SwarmEndpoints endpoints)
     {
         try
         {
-            using var document = JsonDocument.Parse(await Http.GetStringAsync(new Uri(vote, "balancer/frontends")));
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(endpoints.BalancerManagement, "balancer/frontends"));
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", endpoints.ManagementToken);
+            using var response = await Http.SendAsync(request);
+            using var document = JsonDocument.Parse(await response.EnsureSuccessStatusCode().Content.ReadAsStringAsync());
             return [.. document.RootElement.GetProperty("frontends").EnumerateArray()
                 // Available, and found ready by the balancer's own check (not merely not checked yet).
                 .Where(f => f.GetProperty("available").GetBoolean() && f.GetProperty("active").GetString() == "Healthy")

@@ -13,12 +13,15 @@ namespace Voting.Local.Applications;
 /// <param name="Assembly">Its entry assembly, e.g. <c>Voting.Web</c>.</param>
 /// <param name="Settings">Its settings, as environment variables (<c>Section__Key</c>), added to the starting process's own.</param>
 /// <param name="LogDirectory">Where its log goes.</param>
-/// <param name="Ports">The ports it listens on; the silo ports must agree with the settings.</param>
+/// <param name="Ports">The ports it listens on (public and management HTTP, silo); the silo ports must agree with the settings.</param>
 public sealed record AppLaunch(string Name, string Folder, string Assembly, IReadOnlyDictionary<string, string?> Settings, string LogDirectory, AppPorts Ports)
 {
     public string LogPath => Path.Combine(LogDirectory, Name + ".log");
 
     public Uri BaseAddress => new($"http://127.0.0.1:{Ports.Http.ToString(CultureInfo.InvariantCulture)}/");
+
+    /// <summary>The management port's address: the dashboard, <c>/metrics</c>, health details, the operator APIs.</summary>
+    public Uri ManagementAddress => new($"http://127.0.0.1:{Ports.Management.ToString(CultureInfo.InvariantCulture)}/");
 }
 
 /// <summary>One of the applications (worker silo, web front end, results, load balancer) running as its own process, as in production.</summary>
@@ -41,6 +44,9 @@ public sealed class AppProcess : IAsyncDisposable
 
     public Uri BaseAddress => Launch.BaseAddress;
 
+    /// <summary>Where its management surfaces answer, with the management token.</summary>
+    public Uri ManagementAddress => Launch.ManagementAddress;
+
     /// <summary>Starts <c>src/{Folder}/bin/.../{Assembly}.dll</c> with the launch's settings, listening on its HTTP port.</summary>
     public static AppProcess Start(AppLaunch launch)
     {
@@ -49,6 +55,7 @@ public sealed class AppProcess : IAsyncDisposable
         {
             ["DOTNET_ENVIRONMENT"] = "Production",
             ["Urls"] = $"http://127.0.0.1:{launch.Ports.Http.ToString(CultureInfo.InvariantCulture)}",
+            ["Management__Urls"] = launch.ManagementAddress.ToString().TrimEnd('/'),
         };
         return new AppProcess(launch, LocalProcess.Start(launch.Name, "dotnet", [dll], launch.LogPath, environment, Path.GetDirectoryName(dll)));
     }

@@ -16,6 +16,9 @@ public sealed class VotingApps(string connectionString, string logDirectory, str
 
     public string SigningKey => signingKey;
 
+    /// <summary>The management token every application requires on its management port (at least 32 characters).</summary>
+    public required string ManagementToken { get; init; }
+
     /// <summary>
     /// The membership table: <c>AdoNet</c> (PostgreSQL) or <c>Localhost</c>, where <see cref="PrimarySilo"/> keeps it
     /// and clients connect through <see cref="LocalhostGateway"/>.
@@ -76,7 +79,7 @@ public sealed class VotingApps(string connectionString, string logDirectory, str
     private AppLaunch Launch(string name, string folder, string assembly, AppPorts ports, Dictionary<string, string?> cluster,
         Dictionary<string, string?> role, IReadOnlyDictionary<string, string?>? overrides)
     {
-        var settings = new Dictionary<string, string?>(cluster);
+        var settings = new Dictionary<string, string?>(cluster) { ["Management__Token"] = ManagementToken };
         foreach (var layer in (IReadOnlyDictionary<string, string?>[])[role, Settings, overrides ?? new Dictionary<string, string?>()])
         {
             foreach (var (key, value) in layer)
