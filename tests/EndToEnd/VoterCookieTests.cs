@@ -79,9 +79,9 @@ public sealed class VoterCookieTests(VotingSystemFixture system)
     public async Task EachVoteReachesPostgresWithItsAddressAndUserAgentHashesAndTheIdentitysIssueTime()
     {
         var frontend = system.Frontends[0].App.BaseAddress;
-        using var here = new CookieClient(IPAddress.Loopback, userAgent: "forensics-test/1.0");
-        using var sameAddressOtherAgent = new CookieClient(IPAddress.Loopback, userAgent: "forensics-test/2.0");
-        using var otherAddress = new CookieClient(IPAddress.Parse("127.0.0.2"), userAgent: "forensics-test/1.0");
+        using var here = new CookieClient(IPAddress.Parse("198.51.100.7"), userAgent: "forensics-test/1.0");
+        using var sameAddressOtherAgent = new CookieClient(IPAddress.Parse("198.51.100.7"), userAgent: "forensics-test/2.0");
+        using var otherAddress = new CookieClient(IPAddress.Parse("198.51.100.8"), userAgent: "forensics-test/1.0");
 
         var before = DateTime.UtcNow.AddSeconds(-1);
         var votes = new List<(Guid Voter, Guid Vote)>();
@@ -169,8 +169,8 @@ public sealed class VoterCookieTests(VotingSystemFixture system)
     }
 
     /// <summary>
-    /// A client that sends the voter cookie it is given (no cookie jar: each call says which), from a chosen loopback
-    /// address and with a chosen User-Agent.
+    /// A client that sends the voter cookie it is given (no cookie jar: each call says which), from a chosen client
+    /// address (forwarded) and with a chosen User-Agent.
     /// </summary>
     private sealed class CookieClient : IDisposable
     {
@@ -179,26 +179,13 @@ public sealed class VoterCookieTests(VotingSystemFixture system)
         public CookieClient(IPAddress? from = null, string userAgent = "voter-cookie-tests")
         {
             var handler = new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false };
+            _http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(15) };
             if (from is not null)
             {
-                handler.ConnectCallback = async (context, cancellationToken) =>
-                {
-                    var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                    try
-                    {
-                        socket.Bind(new IPEndPoint(from, 0));
-                        await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
-                        return new NetworkStream(socket, ownsSocket: true);
-                    }
-                    catch
-                    {
-                        socket.Dispose();
-                        throw;
-                    }
-                };
+                // As a trusted proxy hop would say it (the tests connect from loopback, which the front end trusts).
+                _http.DefaultRequestHeaders.Add("X-Forwarded-For", from.ToString());
             }
 
-            _http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(15) };
             _http.DefaultRequestHeaders.UserAgent.ParseAdd(userAgent);
         }
 

@@ -68,7 +68,7 @@ public sealed class ClientLimiter : PartitionedRateLimiter<HttpContext>
 
     private Lease Decide(HttpContext resource, ClientLimitMetadata limited)
     {
-        var hasVoter = _cookies.Read(resource.Request, out var voterId) == VoterCookieState.Valid;
+        var hasVoter = _cookies.Read(resource.Request, out VoterCookie voter) == VoterCookieState.Valid;
         var address = ClientAddress.Key(resource.Connection.RemoteIpAddress);
         if (limited.Kind == ClientLimitKind.Page)
         {
@@ -76,7 +76,7 @@ public sealed class ClientLimiter : PartitionedRateLimiter<HttpContext>
             return hasVoter ? Lease.Granted : Take(_identities, address, IdentityLimit);
         }
 
-        if (hasVoter && Take(_voterVotes, voterId, VoterLimit) is { IsAcquired: false } refused)
+        if (hasVoter && Take(_voterVotes, voter.VoterId, VoterLimit) is { IsAcquired: false } refused)
         {
             return refused;
         }
