@@ -96,7 +96,12 @@ public sealed class BallotStuffingTests(VotingSystemFixture system, ITestOutputH
         Assert.True(retryAfter is { } delta && delta >= TimeSpan.FromSeconds(1) && delta <= atMost, $"Retry-After {retryAfter?.ToString() ?? "missing"}");
     }
 
-    private async Task<string> MetricsAsync(Uri frontend) => await _http.GetStringAsync(new Uri(frontend, "metrics"));
+    /// <summary>The front end's metrics, on its management port with the token.</summary>
+    private static async Task<string> MetricsAsync(AppProcess web)
+    {
+        using var management = TestApps.ManagementClient();
+        return await management.GetStringAsync(new Uri(web.ManagementAddress, "metrics"));
+    }
 
     [Fact]
     public async Task TheVotePageIssuesIdentitiesToAnAddressUpToItsLimitThenAnswers429AndAReturningVoterIsNeverLimited()
@@ -129,16 +134,24 @@ public sealed class BallotStuffingTests(VotingSystemFixture system, ITestOutputH
 
         Assert.Equal(HttpStatusCode.Accepted, (await VoteAsync(address, first, "198.51.100.10")).StatusCode);
 
-        // Another address has a bucket of its own; health, metrics and the options are never limited.
+        // Another address has a bucket of its own; health, the options and (on the management port) metrics are
+        // never limited.
         await IdentityAsync(address, "198.51.100.11");
-        foreach (var path in new[] { "health/live", "health/ready", "api/options", "metrics" })
+        foreach (var path in new[] { "health/live", "health/ready", "api/options" })
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(address, path));
             request.Headers.Add("X-Forwarded-For", "198.51.100.10");
             Assert.Equal(HttpStatusCode.OK, (await _http.SendAsync(request)).StatusCode);
         }
 
-        Assert.Matches("voting_requests_limited_total\\{[^}]*limit=\"identity\"[^}]*\\} 2", await MetricsAsync(address));
+        using (var management = TestApps.ManagementClient())
+        using (var request = new HttpRequestMessage(HttpMethod.Get, new Uri(web.ManagementAddress, "metrics")))
+        {
+            request.Headers.Add("X-Forwarded-For", "198.51.100.10");
+            Assert.Equal(HttpStatusCode.OK, (await management.SendAsync(request)).StatusCode);
+        }
+
+        Assert.Matches("voting_requests_limited_total\\{[^}]*limit=\"identity\"[^}]*\\} 2", await MetricsAsync(web));
     }
 
     [Fact]
@@ -180,7 +193,7 @@ public sealed class BallotStuffingTests(VotingSystemFixture system, ITestOutputH
         // Not recorded: only the six votes taken are in the front end's stream.
         await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
         Assert.Equal(6, await connection.GetDatabase().StreamLengthAsync("votes"));
-        Assert.Matches("voting_requests_limited_total\\{[^}]*limit=\"address\"[^}]*\\} 2", await MetricsAsync(address));
+        Assert.Matches("voting_requests_limited_total\\{[^}]*limit=\"address\"[^}]*\\} 2", await MetricsAsync(web));
     }
 
     [Fact]
@@ -208,7 +221,7 @@ public sealed class BallotStuffingTests(VotingSystemFixture system, ITestOutputH
         // Another voter at the same address is not limited by it.
         var other = await IdentityAsync(address, "198.51.100.22");
         Assert.Equal(HttpStatusCode.Accepted, (await VoteAsync(address, other, "198.51.100.22")).StatusCode);
-        Assert.Matches("voting_requests_limited_total\\{[^}]*limit=\"voter\"[^}]*\\} 1", await MetricsAsync(address));
+        Assert.Matches("voting_requests_limited_total\\{[^}]*limit=\"voter\"[^}]*\\} 1", await MetricsAsync(web));
     }
 
     [Fact]
@@ -320,7 +333,7 @@ public sealed class BallotStuffingTests(VotingSystemFixture system, ITestOutputH
         Assert.Contains("busy", (await Browser.JsonAsync(shed)).GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.All(answers.Where(a => (int)a.StatusCode is 429 or 503), a => Assert.NotNull(a.Headers.RetryAfter));
 
-        var metrics = await MetricsAsync(address);
+        var metrics = await MetricsAsync(web);
         Assert.Matches("voting_requests_limited_total\\{[^}]*limit=\"address\"[^}]*\\} 100", metrics);
         Assert.Matches("voting_requests_shed_total\\{[^}]*endpoint=\"json\"[^}]*\\} [1-9]", metrics);
         foreach (var answer in answers)

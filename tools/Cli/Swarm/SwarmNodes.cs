@@ -57,6 +57,15 @@ internal sealed class SwarmNodes(TextWriter output)
         return result.Succeeded && result.Output.Trim() is { Length: > 0 } subnet ? subnet[..subnet.LastIndexOf('.')] : null;
     }
 
+    /// <summary>This machine's address on the nodes' network (its gateway): where the operators' tools connect from.</summary>
+    public static async Task<string> GatewayAsync()
+    {
+        var result = await DockerCli.RunAsync(["network", "inspect", Network, "--format", "{{range .IPAM.Config}}{{.Gateway}}{{end}}"], check: false);
+        return result.Succeeded && result.Output.Trim() is { Length: > 0 } gateway
+            ? gateway
+            : throw new CliException("the Swarm nodes' network has no gateway address: ./voting swarm down, then up");
+    }
+
     public static async Task<string> AddressOfAsync(SwarmNode node) =>
         $"{await SubnetAsync() ?? throw new CliException("the Swarm nodes' network does not exist: ./voting swarm up")}.{node.Host}";
 

@@ -405,6 +405,7 @@ internal sealed class SwarmSystem
             // to be demoted (docs/RELIABILITY.md).
             ["voting_postgres_connection"] = $"Host={hosts};Database=voting;Username=voting;Password={password};Target Session Attributes=read-write;Host Recheck Seconds=1",
             ["voting_voter_cookie_key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["voting_forensics_secret"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["voting_management_token"] = ManagementToken.Generate(),
         };
         foreach (var (name, value) in secrets)
@@ -436,6 +437,10 @@ internal sealed class SwarmSystem
             // This kernel has no IPsec for overlay networks (DOCKER.md): the plain one.
             ["VOTING_OVERLAY"] = "plain",
             ["VOTING_WORKERS"] = "1",
+            // The load tool and the tests on this machine speak for many simulated voters through the balancer, each
+            // with its own address in X-Forwarded-For: the balancer believes it from this machine's address on the
+            // nodes' network (its gateway), as it would from a CDN in front of it, and from nowhere else.
+            ["VOTING_EDGE_TRUSTED_PROXY"] = await SwarmNodes.GatewayAsync() + "/32",
         };
         foreach (var name in (string[])["VOTING_APPENDFSYNC", "VOTING_REDIS_MAXMEMORY", "OPTION_A", "OPTION_B"])
         {
