@@ -105,6 +105,7 @@ public sealed class SwarmStackFixture : IAsyncLifetime
         SecretValues["voting_voter_cookie_key"] = TestApps.SigningKey;
         SecretValues["voting_postgres_password"] = "(read by the postgres image only)";
         SecretValues["voting_management_token"] = TestApps.ManagementToken;
+        SecretValues["voting_forensics_secret"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
         // Workers first, then front ends, then their clients, as a swarm would converge anyway.
         foreach (var service in Stack.Services.Values.Where(s => s.IsApplication).OrderBy(s => s.Target switch { "silo" => 0, "web" => 1, _ => 2 }))
@@ -135,6 +136,12 @@ public sealed class SwarmStackFixture : IAsyncLifetime
         // The loopback network plays the stack's overlay network: a silo advertises its address in it.
         settings["Clustering__AdvertisedAddress"] = Translate(settings, "Clustering__AdvertisedAddress", Stack.Subnets[service.Networks.Single()], "127.0.0.0/8");
         settings["Clustering__Consul__Address"] = Translate(settings, "Clustering__Consul__Address", "http://consul:8500", Consul.Address);
+        if (service.Target == "web")
+        {
+            // The front ends believe forwarded client addresses from the stack's network, where the balancer is.
+            settings["Edge__TrustedProxies__0"] = Translate(settings, "Edge__TrustedProxies__0", Stack.Subnets[service.Networks.Single()], "127.0.0.0/8");
+        }
+
         var ports = new AppPorts(
             FreePort.Next(),
             FreePort.Next(),

@@ -57,13 +57,20 @@ internal sealed class SwarmNodes(TextWriter output)
         return result.Succeeded && result.Output.Trim() is { Length: > 0 } subnet ? subnet[..subnet.LastIndexOf('.')] : null;
     }
 
-    /// <summary>This machine's address on the nodes' network (its gateway): where the operators' tools connect from.</summary>
+    /// <summary>
+    /// This machine's address on the nodes' network (its gateway, the subnet's first address, which the network is
+    /// created with): where the operators' tools connect from.
+    /// </summary>
     public static async Task<string> GatewayAsync()
     {
         var result = await DockerCli.RunAsync(["network", "inspect", Network, "--format", "{{range .IPAM.Config}}{{.Gateway}}{{end}}"], check: false);
-        return result.Succeeded && result.Output.Trim() is { Length: > 0 } gateway
-            ? gateway
-            : throw new CliException("the Swarm nodes' network has no gateway address: ./voting swarm down, then up");
+        if (result.Succeeded && result.Output.Trim() is { Length: > 0 } gateway)
+        {
+            return gateway;
+        }
+
+        // Docker does not list a gateway it chose itself: the subnet's first address.
+        return (await SubnetAsync() ?? throw new CliException("the Swarm nodes' network does not exist: ./voting swarm up")) + ".1";
     }
 
     public static async Task<string> AddressOfAsync(SwarmNode node) =>
@@ -163,7 +170,7 @@ internal sealed class SwarmNodes(TextWriter output)
 
         foreach (var subnet in Subnets)
         {
-            var created = await DockerCli.RunAsync(["network", "create", "--label", $"{OwnerLabel}=network", "--subnet", subnet + ".0/24", Network], check: false);
+            var created = await DockerCli.RunAsync(["network", "create", "--label", $"{OwnerLabel}=network", "--subnet", subnet + ".0/24", "--gateway", subnet + ".1", Network], check: false);
             if (created.Succeeded)
             {
                 return;
