@@ -120,8 +120,45 @@ internal static class UpCommand
         }
 
         apps.Add(system.StartResults());
-        apps.Add(system.StartBalancer());
+        var balancer = system.StartBalancer();
+        apps.Add(balancer);
         await Waiting.UntilReadyAsync(apps, cancellationToken);
+        await WaitUntilRoutedAsync(system, balancer, [.. Enumerable.Range(1, settings.Frontends).Select(i => ComponentRecord.NameOf(ComponentKind.Frontend, i))], cancellationToken);
+    }
+
+    /// <summary>
+    /// Waits until the balancer routes to every front end, as its own health checks found them (its view on the
+    /// management port): a balancer that answered ready before a slow front end was up has marked it unhealthy, and
+    /// routes to it only after its next check, seconds later. The system is up when a vote through it is taken.
+    /// </summary>
+    private static async Task WaitUntilRoutedAsync(LocalSystem system, AppProcess balancer, IReadOnlyList<string> frontends, CancellationToken cancellationToken)
+    {
+        using var http = system.ManagementClient(TimeSpan.FromSeconds(5));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        IReadOnlyList<string> routed = [];
+        while (watch.Elapsed < Waiting.ReadyTimeout)
+        {
+            try
+            {
+                using var document = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync(new Uri(balancer.ManagementAddress, "balancer/frontends"), cancellationToken));
+                routed = [.. document.RootElement.GetProperty("frontends").EnumerateArray()
+                    .Where(f => f.GetProperty("available").GetBoolean() && f.GetProperty("active").GetString() == "Healthy")
+                    .Select(f => f.GetProperty("id").GetString()!)];
+                if (frontends.All(routed.Contains))
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                // It is starting; ask again.
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            await Task.Delay(250, cancellationToken);
+        }
+
+        throw new CliException($"the balancer does not route to {string.Join(", ", frontends.Except(routed))} after {Waiting.ReadyTimeout.TotalSeconds:F0} s (its view: {balancer.ManagementAddress}balancer/frontends)");
     }
 
     /// <summary>Until Ctrl-C: says once when a process it started is no longer running.</summary>
