@@ -78,17 +78,29 @@ public sealed class VoterCookies
     /// <summary>The id of the key new cookies are signed with.</summary>
     public string CurrentKeyId => _current.Id;
 
-    /// <summary>What the request's voter cookie says, and (when valid) what it carries.</summary>
+    /// <summary>
+    /// What the request's voter cookie says, and (when valid) what it carries. Checked once per request: the
+    /// per-client limits read it before the endpoint does, and the answer is kept on the request for the second ask.
+    /// </summary>
     public VoterCookieState Read(HttpRequest request, out VoterCookie voter)
     {
-        voter = default;
-        if (!request.Cookies.TryGetValue(_options.Name, out var value) || string.IsNullOrEmpty(value))
+        var features = request.HttpContext.Features;
+        if (features.Get<ReadCookie>() is { } read && ReferenceEquals(read.By, this))
         {
-            return VoterCookieState.Missing;
+            voter = read.Voter;
+            return read.State;
         }
 
-        return TryVerify(value, out voter) ? VoterCookieState.Valid : VoterCookieState.Invalid;
+        voter = default;
+        var state = !request.Cookies.TryGetValue(_options.Name, out var value) || string.IsNullOrEmpty(value)
+            ? VoterCookieState.Missing
+            : TryVerify(value, out voter) ? VoterCookieState.Valid : VoterCookieState.Invalid;
+        features.Set(new ReadCookie(this, state, voter));
+        return state;
     }
+
+    /// <summary>A request's voter cookie as <see cref="Read"/> found it (the request's cookies do not change).</summary>
+    private sealed record ReadCookie(VoterCookies By, VoterCookieState State, VoterCookie Voter);
 
     /// <summary>Gives the response a cookie for a new voter, issued now, and returns the voter's id.</summary>
     public Guid Issue(HttpResponse response)
