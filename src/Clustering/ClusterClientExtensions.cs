@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
 using Voting.Clustering.AdoNet;
 using Voting.Clustering.Consul;
+using Voting.Clustering.Tls;
 using Voting.ServiceDefaults.Health;
 
 namespace Voting.Clustering;
@@ -14,7 +15,8 @@ public static class ClusterClientExtensions
 {
     /// <summary>
     /// Connects this Orleans client to the voting cluster through the same <c>Clustering</c> settings the silos use.
-    /// With <c>Localhost</c> clustering the client finds the primary silo's gateway at <c>Clustering:LocalhostGateway</c>.
+    /// With <c>Localhost</c> clustering the client finds the primary silo's gateway at <c>Clustering:LocalhostGateway</c>;
+    /// with <c>Clustering:Tls</c> it presents the cluster's certificate, which the gateways require.
     /// </summary>
     public static IClientBuilder UseVotingCluster(this IClientBuilder client, IConfiguration configuration)
     {
@@ -35,6 +37,11 @@ public static class ClusterClientExtensions
             case ClusteringProvider.Consul:
                 client.UseConsulClientClustering(consul => configuration.GetSection(ConsulClusteringOptions.SectionName).Bind(consul));
                 break;
+        }
+
+        if (options.ResolvedTls is { } tls)
+        {
+            client.UseClusterTls(tls);
         }
 
         return client;

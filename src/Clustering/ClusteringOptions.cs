@@ -1,4 +1,5 @@
 using System.Net;
+using Voting.Clustering.Tls;
 
 namespace Voting.Clustering;
 
@@ -44,6 +45,12 @@ public sealed class ClusteringOptions
     /// <c>Postgres:ConnectionString</c> when that is set.
     /// </summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>Mutual TLS between the members of the cluster (section <c>Clustering:Tls</c>); off when not set.</summary>
+    public ClusterTlsOptions Tls { get; set; } = new();
+
+    /// <summary><see cref="Tls"/> as read and checked at start-up; null when cluster TLS is off.</summary>
+    public ClusterTls? ResolvedTls { get; internal set; }
 }
 
 public enum ClusteringProvider

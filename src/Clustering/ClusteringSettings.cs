@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Configuration;
 using Voting.Clustering.AdoNet;
 using Voting.Clustering.Consul;
+using Voting.Clustering.Tls;
 using Voting.ServiceDefaults.Configuration;
 
 namespace Voting.Clustering;
@@ -84,6 +85,8 @@ public static class ClusteringSettings
         {
             options.ConnectionString = OrleansPoolDefaults.Apply(options.ConnectionString);
         }
+
+        options.ResolvedTls = ClusterTls.Read(options.Tls, failures, DateTimeOffset.UtcNow);
 
         if (options.Provider == ClusteringProvider.Consul)
         {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
 using Voting.Clustering.AdoNet;
 using Voting.Clustering.Consul;
+using Voting.Clustering.Tls;
 using Voting.ServiceDefaults.Health;
 
 namespace Voting.Clustering;
@@ -13,7 +14,7 @@ public static class SiloClusteringExtensions
     /// <summary>
     /// Joins this silo to the voting cluster as configured in section <c>Clustering</c>: identity, endpoints (on the
     /// advertised address only, loopback by default), the membership table, the reminder service (a ring over every
-    /// silo, so every silo runs the same one), failure detection, and the readiness check. The dashboard's data
+    /// silo, so every silo runs the same one), mutual TLS when <c>Clustering:Tls</c> is set, failure detection, and the readiness check. The dashboard's data
     /// collection is the silo host's own (<c>AddDashboard</c>), so that Orleans clients do not carry the dashboard.
     /// </summary>
     public static ISiloBuilder UseVotingCluster(this ISiloBuilder silo, IConfiguration configuration, SiloRole role)
@@ -47,6 +48,11 @@ public static class SiloClusteringExtensions
                 silo.UseConsulSiloClustering(consul => configuration.GetSection(ConsulClusteringOptions.SectionName).Bind(consul));
                 silo.UsePostgresReminderService(options.ConnectionString!);
                 break;
+        }
+
+        if (options.ResolvedTls is { } tls)
+        {
+            silo.UseClusterTls(tls);
         }
 
         silo.Configure<ClusterMembershipOptions>(membership =>

@@ -1,4 +1,5 @@
 using Voting.Local.Applications;
+using Voting.Local.Security;
 
 namespace Voting.Testing;
 
@@ -14,6 +15,11 @@ public static class TestApps
     /// <summary>A client of the applications' management ports, with <see cref="ManagementToken"/>.</summary>
     public static HttpClient ManagementClient(TimeSpan? timeout = null) => Local.Applications.ManagementToken.Client(ManagementToken, timeout);
 
+    /// <summary>The certificate of every test system's cluster (mutual TLS between silos and clients, as in production).</summary>
+    public static ClusterCertificate ClusterCertificate => Certificate.Value;
+
+    private static readonly Lazy<ClusterCertificate> Certificate = new(() => ClusterCertificate.ReadOrCreate(TestDirectories.Create("cluster-tls")));
+
     /// <summary>Drainers look for votes every 50 ms, results and the balancer refresh within half a second.</summary>
     public static readonly IReadOnlyDictionary<string, string?> QuickTimings = new Dictionary<string, string?>
     {
@@ -25,5 +31,5 @@ public static class TestApps
     };
 
     public static VotingApps Create(string connectionString, string logDirectory) =>
-        new(connectionString, logDirectory, SigningKey) { Settings = QuickTimings, ManagementToken = ManagementToken };
+        new(connectionString, logDirectory, SigningKey) { Settings = QuickTimings, ManagementToken = ManagementToken, ClusterCertificate = ClusterCertificate };
 }

@@ -105,6 +105,8 @@ public sealed class SwarmStackFixture : IAsyncLifetime
         SecretValues["voting_voter_cookie_key"] = TestApps.SigningKey;
         SecretValues["voting_postgres_password"] = "(read by the postgres image only)";
         SecretValues["voting_management_token"] = TestApps.ManagementToken;
+        SecretValues["voting_cluster_tls_certificate"] = File.ReadAllText(TestApps.ClusterCertificate.CertificatePath);
+        SecretValues["voting_cluster_tls_key"] = File.ReadAllText(TestApps.ClusterCertificate.KeyPath);
         SecretValues["voting_forensics_secret"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
 
         // Workers first, then front ends, then their clients, as a swarm would converge anyway.
@@ -168,9 +170,18 @@ public sealed class SwarmStackFixture : IAsyncLifetime
         // The front end announces its own address here; in the swarm, the one the stack names (checked by the tests).
         settings.Remove("Frontend__AdvertisedUrl");
         settings.Remove("Urls");
-        settings["SecretsDirectory"] = SecretsFor(service, task.Name);
+        var secrets = SecretsFor(service, task.Name);
+        settings["SecretsDirectory"] = secrets;
+        // A setting naming a secret's file (the cluster's certificate) names it where this task's secrets are.
+        foreach (var (key, value) in settings.Where(s => s.Value?.StartsWith(StackSecrets, StringComparison.Ordinal) == true).ToArray())
+        {
+            settings[key] = Path.Combine(secrets, value![StackSecrets.Length..]);
+        }
+
         return AppProcess.Start(new AppLaunch(task.Name, Folder(service.Target!), Assembly(service.Target!), settings, _logs, ports));
     }
+
+    private const string StackSecrets = "/run/secrets/";
 
     /// <summary>The secrets the stack mounts for the service, as files named by their targets.</summary>
     private string SecretsFor(StackService service, string name)

@@ -53,6 +53,21 @@ public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
     }
 
     [Fact]
+    public void EveryMemberOfTheClusterPresentsTheClusterCertificateFromASecret()
+    {
+        // The processes of this fixture formed one cluster with these settings, so they are enough for each other;
+        // here: each names both files of mounted secrets, and the key is nowhere in the environment.
+        foreach (var service in swarm.Stack.Services.Values.Where(s => s.IsApplication))
+        {
+            foreach (var (setting, secret) in new[] { ("Clustering__Tls__CertificatePath", "voting_cluster_tls_certificate"), ("Clustering__Tls__KeyPath", "voting_cluster_tls_key") })
+            {
+                Assert.Equal("/run/secrets/" + secret, service.Environment.GetValueOrDefault(setting));
+                Assert.Equal(secret, service.Secrets.GetValueOrDefault(secret));
+            }
+        }
+    }
+
+    [Fact]
     public void ThePostgresFormationsMonitorPrimaryAndStandbyArePinnedToThreeDifferentNodes()
     {
         var members = PostgresMembers.Select(m => swarm.Stack.Services[m]).ToArray();

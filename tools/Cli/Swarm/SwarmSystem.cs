@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Voting.Local;
 using Voting.Local.Applications;
+using Voting.Local.Security;
 using Voting.Local.Servers;
 
 namespace Voting.Cli.Swarm;
@@ -392,10 +393,14 @@ internal sealed class SwarmSystem
         }
     }
 
-    /// <summary>The stack's secrets, new for every Swarm: the database password, its connection string, the voter-cookie key.</summary>
+    /// <summary>
+    /// The stack's secrets, new for every Swarm: the database password, its connection string, the voter-cookie key,
+    /// the forensic hashes' key, the management token and the cluster's certificate.
+    /// </summary>
     private async Task CreateSecretsAsync()
     {
         var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
+        var (clusterCertificate, clusterKey) = ClusterCertificate.Create("voting-cluster", DateTimeOffset.UtcNow);
         var hosts = string.Join(',', PostgresNodes.Select(n => n.Service + ":5432"));
         var secrets = new Dictionary<string, string>
         {
@@ -407,6 +412,9 @@ internal sealed class SwarmSystem
             ["voting_voter_cookie_key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["voting_forensics_secret"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["voting_management_token"] = ManagementToken.Generate(),
+            // Every silo and client of the cluster presents it, and requires it of the other end (Orleans' TLS).
+            ["voting_cluster_tls_certificate"] = clusterCertificate,
+            ["voting_cluster_tls_key"] = clusterKey,
         };
         foreach (var (name, value) in secrets)
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Voting.Local.Security;
 
 namespace Voting.Local.Applications;
 
@@ -30,6 +31,12 @@ public sealed class VotingApps(string connectionString, string logDirectory, str
 
     /// <summary><c>Localhost</c> only: the gateway port of that silo, where the clients connect.</summary>
     public int? LocalhostGateway { get; init; }
+
+    /// <summary>
+    /// The certificate every silo and client presents for the cluster's mutual TLS (<c>Clustering:Tls</c>); null for a
+    /// cluster without it.
+    /// </summary>
+    public ClusterCertificate? ClusterCertificate { get; init; }
 
     /// <summary>Settings every application gets (each reads only its own sections), before a start's overrides.</summary>
     public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
@@ -108,6 +115,11 @@ public sealed class VotingApps(string connectionString, string logDirectory, str
             ["Clustering__Provider"] = Clustering,
             ["Clustering__ConnectionString"] = connectionString,
         };
+        foreach (var (key, value) in ClusterCertificate?.Settings ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
         if (PrimarySilo is { } primary)
         {
             settings["Clustering__PrimarySiloEndpoint"] = "127.0.0.1:" + Port(primary);
