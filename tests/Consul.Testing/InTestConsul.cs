@@ -43,10 +43,13 @@ public sealed class InTestConsul : IAsyncDisposable
     private HttpStatusCode _failureStatus;
     private bool _loseNextWriteAnswer;
 
-    private InTestConsul(int port, string? requiredToken)
+    private string? _requiredToken;
+
+    private InTestConsul(int port, string? requiredToken, string? tokenKeyPrefix)
     {
         Port = port;
-        RequiredToken = requiredToken;
+        _requiredToken = requiredToken;
+        TokenKeyPrefix = tokenKeyPrefix;
     }
 
     public int Port { get; }
@@ -54,8 +57,37 @@ public sealed class InTestConsul : IAsyncDisposable
     /// <summary>The agent's HTTP address, <c>http://127.0.0.1:{port}</c>.</summary>
     public string Address => $"http://127.0.0.1:{Port.ToString(CultureInfo.InvariantCulture)}";
 
-    /// <summary>When set, ACLs are on with default-deny, and this is the only token with rights (read and write on every key).</summary>
-    public string? RequiredToken { get; }
+    /// <summary>
+    /// When set, ACLs are on with default-deny, and this is the only token with rights: read and write on every key,
+    /// or on the keys under <see cref="TokenKeyPrefix"/>.
+    /// </summary>
+    public string? RequiredToken
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _requiredToken;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The token's policy, as Consul's <c>key_prefix "…" { policy = "write" }</c>: null for every key. A key outside it
+    /// is answered as for the anonymous token (Consul's "Permission denied", listings filtered). A listing of a prefix
+    /// that is shorter than the policy's is filtered to nothing here, where Consul would show the keys the policy
+    /// covers: stricter, and no client of ours lists above its own root.
+    /// </summary>
+    public string? TokenKeyPrefix { get; }
+
+    /// <summary>An operator's rotation: from now on the token is <paramref name="token"/>, and the old one is not found.</summary>
+    public void RotateToken(string token)
+    {
+        lock (_lock)
+        {
+            _requiredToken = token;
+        }
+    }
 
     public InTestConsulStore Store { get; } = new();
 
@@ -91,9 +123,9 @@ public sealed class InTestConsul : IAsyncDisposable
         }
     }
 
-    public static async Task<InTestConsul> StartAsync(string? requiredToken = null)
+    public static async Task<InTestConsul> StartAsync(string? requiredToken = null, string? tokenKeyPrefix = null)
     {
-        var consul = new InTestConsul(FreePort.Next(), requiredToken);
+        var consul = new InTestConsul(FreePort.Next(), requiredToken, tokenKeyPrefix);
         await consul.RestartAsync();
         return consul;
     }
@@ -173,11 +205,12 @@ public sealed class InTestConsul : IAsyncDisposable
         var path = request.Path.Value ?? "";
         if (path.StartsWith("/v1/kv/", StringComparison.Ordinal))
         {
-            await KvAsync(context, path["/v1/kv/".Length..], Authorize(token));
+            var key = path["/v1/kv/".Length..];
+            await KvAsync(context, key, Authorize(token, key));
         }
         else if (path == "/v1/txn")
         {
-            await TxnAsync(context, Authorize(token));
+            await TxnAsync(context, token);
         }
         else
         {
@@ -383,8 +416,9 @@ public sealed class InTestConsul : IAsyncDisposable
         await JsonAsync(context, HttpStatusCode.OK, new[] { Wire(entry) });
     }
 
-    private async Task TxnAsync(HttpContext context, Access access)
+    private async Task TxnAsync(HttpContext context, string? token)
     {
+        var access = Authorize(token, key: null);
         if (context.Request.Method != "PUT")
         {
             await TextAsync(context, HttpStatusCode.MethodNotAllowed, $"method {context.Request.Method} not allowed");
@@ -441,7 +475,7 @@ public sealed class InTestConsul : IAsyncDisposable
             {
                 refusals.Add(new InTestConsulStore.TxnError(i, "Must provide key"));
             }
-            else if (access == Access.Anonymous && op.Verb is not ("get" or "get-or-empty" or "get-tree"))
+            else if (Authorize(token, op.Key) == Access.Anonymous && op.Verb is not ("get" or "get-or-empty" or "get-tree"))
             {
                 refusals.Add(new InTestConsulStore.TxnError(i, "Permission denied"));
             }
@@ -454,7 +488,7 @@ public sealed class InTestConsul : IAsyncDisposable
         }
 
         // The anonymous token may read nothing: its results are filtered out.
-        var results = access == Access.Anonymous ? [] : outcome.Results;
+        var results = outcome.Results.Where(e => Authorize(token, e.Key) == Access.Full).ToList();
         var body = new TxnResponse(
             outcome.Committed ? results.Select(e => new TxnResult(Wire(e))).ToList() : null,
             outcome.Committed ? null : outcome.Errors.Select(e => new TxnErrorWire(e.OpIndex, e.What)).ToList());
@@ -553,10 +587,15 @@ public sealed class InTestConsul : IAsyncDisposable
         return key.Contains("../", StringComparison.Ordinal) ? "key contains path traversal sequence" : null;
     }
 
-    private Access Authorize(string? token) =>
-        RequiredToken is null || token == RequiredToken ? Access.Full
-        : string.IsNullOrEmpty(token) ? Access.Anonymous
-        : Access.UnknownToken;
+    /// <summary>What <paramref name="token"/> may do with <paramref name="key"/> (null: whether the token is known at all).</summary>
+    private Access Authorize(string? token, string? key)
+    {
+        var required = RequiredToken;
+        return required is null ? Access.Full
+            : token == required ? (key is null || TokenKeyPrefix is null || key.StartsWith(TokenKeyPrefix, StringComparison.Ordinal) ? Access.Full : Access.Anonymous)
+            : string.IsNullOrEmpty(token) ? Access.Anonymous
+            : Access.UnknownToken;
+    }
 
     private static async Task<bool> WriteRefusedAsync(HttpContext context, Access access)
     {

@@ -23,6 +23,12 @@ public sealed class ConsulClusteringOptions
     /// <summary>The ACL token sent in the <c>X-Consul-Token</c> header; empty when Consul runs without ACLs. Never logged.</summary>
     public string? Token { get; set; }
 
+    /// <summary>
+    /// A file holding the ACL token instead (a Swarm secret, a Consul agent's token sink), read again whenever it
+    /// changes: a rotated token is taken without a restart. Not together with <see cref="Token"/>.
+    /// </summary>
+    public string? TokenFile { get; set; }
+
     /// <summary>How long one HTTP request to Consul may take before it counts as failed.</summary>
     public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -84,10 +90,22 @@ public sealed class ConsulClusteringOptionsValidator : IValidateOptions<ConsulCl
             failures.Add(Invalid(nameof(options.KvRoot), rootProblem));
         }
 
-        if (options.Token is { Length: > 0 } token && token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c > '~'))
+        if (options.Token is { Length: > 0 } token && !IsSendable(token))
         {
             // The value itself is a secret: the message describes it without showing it.
             failures.Add(Invalid(nameof(options.Token), "contains spaces or characters that cannot be sent in an HTTP header."));
+        }
+
+        if (!string.IsNullOrEmpty(options.TokenFile))
+        {
+            if (!string.IsNullOrEmpty(options.Token))
+            {
+                failures.Add(Invalid(nameof(options.TokenFile), $"and {Key(nameof(options.Token))} are both set: give the token one way."));
+            }
+            else if (ConsulToken.Read(options.TokenFile, out var problem) is null)
+            {
+                failures.Add(Invalid(nameof(options.TokenFile), problem!));
+            }
         }
 
         if (options.RequestTimeout <= TimeSpan.Zero || options.RequestTimeout > MaxRequestTimeout)
@@ -110,6 +128,9 @@ public sealed class ConsulClusteringOptionsValidator : IValidateOptions<ConsulCl
 
         return failures;
     }
+
+    /// <summary>Whether <paramref name="token"/> can travel in an HTTP header as it is.</summary>
+    internal static bool IsSendable(string token) => !token.Any(c => char.IsWhiteSpace(c) || char.IsControl(c) || c > '~');
 
     private static string Missing(string setting, string hint) =>
         $"Setting '{Key(setting)}' is required (environment variable {EnvironmentVariable(setting)}). {hint}";

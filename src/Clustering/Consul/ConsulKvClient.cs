@@ -49,6 +49,7 @@ internal sealed partial class ConsulKvClient : IDisposable
     private readonly HttpClient _http;
     private readonly ConsulClusteringOptions _options;
     private readonly ILogger _logger;
+    private readonly ConsulToken _token;
 
     public ConsulKvClient(ConsulClusteringOptions options, ILogger<ConsulKvClient> logger)
     {
@@ -60,11 +61,7 @@ internal sealed partial class ConsulKvClient : IDisposable
             BaseAddress = new Uri(address, UriKind.Absolute),
             Timeout = Timeout.InfiniteTimeSpan,
         };
-        if (!string.IsNullOrEmpty(options.Token))
-        {
-            // A header, never the ?token= query parameter: URLs end up in logs.
-            _http.DefaultRequestHeaders.Add(TokenHeader, options.Token);
-        }
+        _token = new ConsulToken(options);
     }
 
     public string Address => _options.Address;
@@ -147,6 +144,12 @@ internal sealed partial class ConsulKvClient : IDisposable
                 try
                 {
                     using var request = new HttpRequestMessage(method, path);
+                    if (_token.Current is { } token)
+                    {
+                        // A header, never the ?token= query parameter: URLs end up in logs.
+                        request.Headers.Add(TokenHeader, token);
+                    }
+
                     if (content is not null)
                     {
                         request.Content = new ByteArrayContent(content);
@@ -223,7 +226,7 @@ internal sealed partial class ConsulKvClient : IDisposable
     {
         LogAccessDenied(_logger, Address, method.Method, path, detail);
         return new ConsulClusteringException(
-            $"Consul at {Address} refused {method.Method} /{path}: {detail}. Check setting {ConsulClusteringOptions.SectionName}:Token: the ACL token needs key read and write access to the membership keys.");
+            $"Consul at {Address} refused {method.Method} /{path}: {detail}. Check setting {ConsulClusteringOptions.SectionName}:Token (or :TokenFile): the ACL token needs key read and write access to the membership keys.");
     }
 
     private ConsulClusteringException Unexpected(HttpMethod method, string path, Answer answer) =>

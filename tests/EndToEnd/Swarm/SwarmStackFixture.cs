@@ -94,7 +94,9 @@ public sealed class SwarmStackFixture : IAsyncLifetime
         var postgres = _owned.Own(await TestServers.StartPostgresAsync());
         var connectionString = await postgres.CreateDatabaseAsync("voting");
         Database = _owned.Own(NpgsqlDataSource.Create(connectionString));
-        Consul = _owned.Own(await InTestConsul.StartAsync());
+        // As the stack's consul service sets it up: ACLs on, default deny, the applications' token limited to orleans/.
+        SecretValues["voting_consul_token"] = "stack-consul-token-" + Guid.NewGuid().ToString("N");
+        Consul = _owned.Own(await InTestConsul.StartAsync(requiredToken: SecretValues["voting_consul_token"], tokenKeyPrefix: "orleans/"));
         foreach (var task in Stack.Services.Values.Where(s => s.Target == "redis").SelectMany(TasksOf))
         {
             Redis[task.Hostname ?? task.Service.Name] = _owned.Own(await TestServers.StartRedisAsync());

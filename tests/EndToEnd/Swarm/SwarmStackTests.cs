@@ -68,6 +68,24 @@ public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
     }
 
     [Fact]
+    public void ConsulRunsWithAclsAndTheApplicationsTokenMayWriteTheMembershipKeysOnly()
+    {
+        // This fixture's processes formed their cluster over an in-test Consul with those ACLs (default deny, the
+        // token limited to orleans/), reading the token from the file the stack names.
+        var script = File.ReadAllText(SwarmStack.StackFile);
+        Assert.Contains("default_policy = \"deny\"", script, StringComparison.Ordinal);
+        foreach (var service in swarm.Stack.Services.Values.Where(s => s.IsApplication))
+        {
+            Assert.Equal("/run/secrets/voting_consul_token", service.Environment.GetValueOrDefault("Clustering__Consul__TokenFile"));
+            Assert.Equal("voting_consul_token", service.Secrets.GetValueOrDefault("voting_consul_token"));
+            Assert.DoesNotContain("Clustering__Consul__Token", service.Environment.Keys);
+            Assert.Contains($"key_prefix \"{service.Environment["Clustering__Consul__KvRoot"]}\" {{ policy = \"write\" }}", script, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(["voting_consul_management_token", "voting_consul_token"], swarm.Stack.Services["consul"].Secrets.Keys.Order());
+    }
+
+    [Fact]
     public void ThePostgresFormationsMonitorPrimaryAndStandbyArePinnedToThreeDifferentNodes()
     {
         var members = PostgresMembers.Select(m => swarm.Stack.Services[m]).ToArray();

@@ -415,6 +415,10 @@ internal sealed class SwarmSystem
             // Every silo and client of the cluster presents it, and requires it of the other end (Orleans' TLS).
             ["voting_cluster_tls_certificate"] = clusterCertificate,
             ["voting_cluster_tls_key"] = clusterKey,
+            // Consul's ACLs (the consul service: default deny; the applications' token may write orleans/ only). This
+            // machine's Swarm keeps membership in PostgreSQL and runs no Consul, but the stack mounts them.
+            ["voting_consul_management_token"] = Guid.NewGuid().ToString(),
+            ["voting_consul_token"] = Guid.NewGuid().ToString(),
         };
         foreach (var (name, value) in secrets)
         {
