@@ -60,6 +60,15 @@ public static partial class FrontendHostingExtensions
         services.AddSingleton<VoteIdGenerator>();
         services.AddSingleton<VoterCookies>();
         services.AddSingleton<ForensicHasher>();
+        services.AddOptions<IdentityChallengeOptions>()
+            .BindConfiguration(IdentityChallengeOptions.SectionName)
+            .Validate(o => o.Difficulty is >= IdentityChallengeOptions.MinDifficulty and <= IdentityChallengeOptions.MaxDifficulty,
+                SettingsValidation.Invalid("Challenge:Difficulty",
+                    $"must be {IdentityChallengeOptions.MinDifficulty} to {IdentityChallengeOptions.MaxDifficulty} leading zero bits (16: about 65,000 hashes)."))
+            .Validate(o => o.Lifetime >= TimeSpan.FromSeconds(10) && o.Lifetime <= TimeSpan.FromHours(1),
+                SettingsValidation.Invalid("Challenge:Lifetime", "must be from 10 s to an hour."))
+            .ValidateOnStart();
+        services.AddSingleton<ProofOfWork>();
         services.AddSingleton<VoteRecorder>();
         services.AddSingleton(provider => new VotePage(
             provider.GetRequiredService<BallotOptions>(), provider.GetRequiredService<IOptions<FrontendOptions>>().Value.Id));

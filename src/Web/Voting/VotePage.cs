@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using Voting.ServiceDefaults.Voting;
@@ -56,6 +57,51 @@ public sealed class VotePage(BallotOptions ballot, string frontendId)
             .Append(Encode(Host)).Append(" (").Append(Encode(frontendId)).Append(")</p>\n</main>\n</body>\n</html>\n");
         return html.ToString();
     }
+
+    /// <summary>
+    /// The page a new voter gets while the identity challenge is on: its script finds the proof of work and posts it
+    /// to <c>/identity</c>, which issues the identity and sends the browser back to the ballot.
+    /// </summary>
+    public string RenderChallenge(string challenge, int bits)
+    {
+        var html = new StringBuilder(2048);
+        html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>")
+            .Append(Encode(_title)).Append("</title>\n<style>").Append(Style).Append("</style>\n</head>\n<body>\n<main>\n<h1>")
+            .Append(Encode(_title)).Append("</h1>\n<form id=\"challenge\" method=\"post\" action=\"/identity\" data-bits=\"")
+            .Append(bits).Append("\">\n<input type=\"hidden\" name=\"challenge\" value=\"").Append(Encode(challenge))
+            .Append("\">\n<input type=\"hidden\" name=\"solution\" value=\"\">\n</form>\n")
+            .Append("<p class=\"notice\" role=\"status\" id=\"checking\">Checking your browser before the ballot opens&hellip;</p>\n")
+            .Append("<noscript><p class=\"notice error\">This vote needs JavaScript: your browser proves it is not a script by solving a small puzzle.</p></noscript>\n")
+            .Append("<script>").Append(ChallengeScript).Append("</script>\n<p class=\"host\">Vote processed by ")
+            .Append(Encode(Host)).Append(" (").Append(Encode(frontendId)).Append(")</p>\n</main>\n</body>\n</html>\n");
+        return html.ToString();
+    }
+
+    /// <summary>The challenge page's Content-Security-Policy: the front end's, and its one script, by hash.</summary>
+    public static readonly string ChallengePolicy =
+        "default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-"
+        + Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(ChallengeScript)))
+        + "'; form-action 'self'; frame-ancestors 'none'";
+
+    /// <summary>
+    /// Counts up from 0 until SHA-256 of <c>{challenge}:{n}</c> has the leading zero bits asked for, then posts n.
+    /// Web Crypto is there in every secure context (HTTPS, and http://127.0.0.1 or localhost).
+    /// </summary>
+    private const string ChallengeScript =
+        """
+        (async () => {
+          const form = document.getElementById('challenge'), bits = Number(form.dataset.bits);
+          const status = document.getElementById('checking');
+          if (!window.crypto || !crypto.subtle) { status.textContent = 'This browser cannot run the check here (it needs HTTPS).'; return; }
+          const encoder = new TextEncoder(), challenge = form.elements.challenge.value;
+          const zeros = hash => { let n = 0; for (const b of hash) { if (b) return n + Math.clz32(b) - 24; n += 8; } return n; };
+          for (let n = 0; ; n++) {
+            const hash = new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(challenge + ':' + n)));
+            if (zeros(hash) >= bits) { form.elements.solution.value = String(n); form.submit(); return; }
+          }
+        })();
+        """;
 
     private static string Encode(string text) => HtmlEncoder.Default.Encode(text);
 

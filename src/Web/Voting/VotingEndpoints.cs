@@ -26,6 +26,8 @@ public static partial class VotingEndpoints
         // identities per address on the page, votes per voter and per address on the votes. Health, metrics and the
         // options are never limited.
         endpoints.MapGet("/", ShowPage).RequireVotingAdmission().RequireClientLimits(ClientLimitKind.Page);
+        // With the identity challenge on, a new voter's page is the challenge, and its answer mints the identity.
+        endpoints.MapPost("/identity", SolveChallengeAsync).DisableAntiforgery().RequireVotingAdmission().RequireClientLimits(ClientLimitKind.Page);
         endpoints.MapPost("/", VoteFromFormAsync).DisableAntiforgery().RequireVotingAdmission().RequireClientLimits(ClientLimitKind.Vote);
 
         var api = endpoints.MapGroup("/api");
@@ -35,10 +37,16 @@ public static partial class VotingEndpoints
     }
 
     /// <summary>The vote page: the one place a voter identity is issued (rate-limited per address by <see cref="ClientLimiter"/>).</summary>
-    private static ContentHttpResult ShowPage(HttpContext context, VoterCookies cookies, VotePage page)
+    private static ContentHttpResult ShowPage(HttpContext context, VoterCookies cookies, VotePage page, ProofOfWork proofOfWork)
     {
         if (cookies.Read(context.Request, out VoterCookie voter) != VoterCookieState.Valid)
         {
+            if (proofOfWork.Enabled)
+            {
+                context.Response.Headers.ContentSecurityPolicy = VotePage.ChallengePolicy;
+                return Html(page.RenderChallenge(proofOfWork.Issue(), proofOfWork.Difficulty));
+            }
+
             cookies.Issue(context.Response);
         }
         else
@@ -49,6 +57,58 @@ public static partial class VotingEndpoints
 
         return Html(page.Render(null, VotePageNotice.None));
     }
+
+    /// <summary>
+    /// <c>POST /identity</c> with <c>challenge</c> and <c>solution</c>: a solved challenge gets a new identity and 303 back
+    /// to the ballot; anything else 400 and the reason, and no identity.
+    /// </summary>
+    private static async Task<IResult> SolveChallengeAsync(HttpContext context, VoterCookies cookies, VotePage page, ProofOfWork proofOfWork)
+    {
+        var request = context.Request;
+        if (!proofOfWork.Enabled)
+        {
+            return Html(page.Render(null, VotePageNotice.Rejected, "No browser check is needed here: load the vote page."), StatusCodes.Status404NotFound);
+        }
+
+        if (!request.HasFormContentType)
+        {
+            return Html(page.Render(null, VotePageNotice.Rejected, "The answer is sent as a form (application/x-www-form-urlencoded)."),
+                StatusCodes.Status415UnsupportedMediaType);
+        }
+
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(context.RequestAborted);
+        }
+        catch (Exception e) when (e is BadHttpRequestException or InvalidDataException or IOException)
+        {
+            return Html(page.Render(null, VotePageNotice.Rejected, "The form cannot be read."),
+                e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status400BadRequest);
+        }
+
+        if (cookies.Read(request, out VoterCookie _) != VoterCookieState.Valid)
+        {
+            var verdict = proofOfWork.Verify(form["challenge"].ToString(), form["solution"].ToString());
+            if (verdict != ChallengeVerdict.Solved)
+            {
+                return Html(page.Render(null, VotePageNotice.Rejected, ChallengeProblem(verdict)), StatusCodes.Status400BadRequest);
+            }
+
+            cookies.Issue(context.Response);
+        }
+
+        context.Response.Headers.Location = "/";
+        return TypedResults.StatusCode(StatusCodes.Status303SeeOther);
+    }
+
+    private static string ChallengeProblem(ChallengeVerdict verdict) => verdict switch
+    {
+        ChallengeVerdict.Expired => "The browser check took too long or is too old: load the vote page (GET /) again.",
+        ChallengeVerdict.AlreadyUsed => "That browser check has been used already: load the vote page (GET /) again.",
+        ChallengeVerdict.Unsolved => "That answer does not solve the browser check: load the vote page (GET /) again.",
+        _ => "That is not a browser check this site gave: load the vote page (GET /) again.",
+    };
 
     /// <summary>The seed's form post: <c>vote=a</c> with the voter cookie; answers with the page, the choice marked.</summary>
     private static async Task<ContentHttpResult> VoteFromFormAsync(
