@@ -42,7 +42,8 @@ internal sealed partial class Browser : IDisposable
 
     public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request) => _http.SendAsync(request);
 
-    public string? VoterCookie(Uri frontend) => Cookies.GetCookies(frontend)["voter_id"]?.Value;
+    /// <summary>The voter cookie: <c>__Host-voter_id</c> over HTTPS, <c>voter_id</c> over plain HTTP.</summary>
+    public string? VoterCookie(Uri frontend) => (Cookies.GetCookies(frontend)["__Host-voter_id"] ?? Cookies.GetCookies(frontend)["voter_id"])?.Value;
 
     public static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;

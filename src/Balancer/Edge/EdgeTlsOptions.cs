@@ -112,16 +112,12 @@ public sealed class EdgeTlsOptions
         {
             certificate = X509Certificate2.CreateFromPemFile(certificatePath!, keyPath);
         }
-        catch (CryptographicException)
+        catch (Exception e) when (e is CryptographicException or ArgumentException)
         {
-            // The exception's text can quote the file: say what is wrong in our words.
+            // No certificate or key in the files, or a key that is not the certificate's (an ArgumentException). The
+            // exception's text can quote the files: say what is wrong in our words.
             failures.Add(SettingsValidation.Invalid(CertificatePathKey,
                 $"and {KeyPathKey} must be a PEM certificate and the PEM private key that belongs to it: they cannot be read as such, or the key is not the certificate's."));
-            return null;
-        }
-        catch (ArgumentException)
-        {
-            failures.Add(SettingsValidation.Invalid(CertificatePathKey, "holds no PEM certificate (-----BEGIN CERTIFICATE-----)."));
             return null;
         }
 
