@@ -241,19 +241,37 @@ internal sealed class LocalSystem
     /// </summary>
     public AppProcess StartBalancer()
     {
-        var seeds = Enumerable.Range(1, Settings.Frontends).ToDictionary(
-            i => "Balancer__Frontends__" + ComponentRecord.NameOf(ComponentKind.Frontend, i),
-            i => (string?)$"http://127.0.0.1:{PortOf(ComponentRecord.NameOf(ComponentKind.Frontend, i), Settings.WebHttpBase + i).ToString(CultureInfo.InvariantCulture)}/");
+        var settings = BalancerSeeds();
         if (Tls)
         {
             foreach (var (key, value) in Certificate().BalancerSettings(HttpsUrl.ToString().TrimEnd('/')))
             {
-                seeds[key] = value;
+                settings[key] = value;
             }
         }
 
-        return Start(Apps().Balancer("balancer", seeds, PortsOf("balancer", Planned(Settings.BalancerPort))));
+        return Start(Apps().Balancer("balancer", settings, PortsOf("balancer", Planned(Settings.BalancerPort))));
     }
+
+    /// <summary>
+    /// For <c>./voting bench tls</c>: a second balancer beside the system's plain one, routing to the same front ends,
+    /// that serves HTTPS at <paramref name="https"/> (free ports otherwise). Not remembered in <c>run/</c>: the caller stops it.
+    /// </summary>
+    public AppProcess StartBenchTlsBalancer(Uri https)
+    {
+        var settings = BalancerSeeds();
+        foreach (var (key, value) in Certificate().BalancerSettings(https.ToString().TrimEnd('/')))
+        {
+            settings[key] = value;
+        }
+
+        return AppProcess.Start(Apps().Balancer("bench-tls-balancer", settings));
+    }
+
+    /// <summary>The front ends <c>up</c> starts, which a balancer routes to before the registry can be read.</summary>
+    private Dictionary<string, string?> BalancerSeeds() => Enumerable.Range(1, Settings.Frontends).ToDictionary(
+        i => "Balancer__Frontends__" + ComponentRecord.NameOf(ComponentKind.Frontend, i),
+        i => (string?)$"http://127.0.0.1:{PortOf(ComponentRecord.NameOf(ComponentKind.Frontend, i), Settings.WebHttpBase + i).ToString(CultureInfo.InvariantCulture)}/");
 
     /// <summary>Starts the named process (and a front end's Redis) again; applications are returned to wait for.</summary>
     public async Task<AppProcess?> StartAsync(string name)
