@@ -240,7 +240,10 @@ public sealed class VoterCookiesTests
         Assert.True(cookies.RenewIfStale(context.Response, voter));
         var headers = context.Response.Headers.SetCookie.ToArray();
         Assert.Contains(headers, h => h!.StartsWith("__Host-voter_id=" + voterId.ToString("N"), StringComparison.Ordinal));
-        Assert.Contains(headers, h => h!.StartsWith("voter_id=;", StringComparison.Ordinal) && h.Contains("expires=Thu, 01 Jan 1970", StringComparison.OrdinalIgnoreCase));
+        var removal = Assert.Single(headers, h => h!.StartsWith("voter_id=;", StringComparison.Ordinal))!;
+        Assert.Contains("expires=Thu, 01 Jan 1970", removal, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("path=/", removal, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("max-age", removal, StringComparison.OrdinalIgnoreCase);
 
         // Under the new name, over HTTPS, nothing is renewed; the prefixed cookie wins over a plain one beside it.
         var again = new DefaultHttpContext();

@@ -29,13 +29,10 @@ public static class HttpsRequirement
     /// <summary>After the forwarded headers, which say whether the request came over HTTPS.</summary>
     public static WebApplication UseVotingHttpsRequirement(this WebApplication app)
     {
-        if (!app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value.RequiresHttps(app.Environment))
-        {
-            return app;
-        }
-
+        // Read when the first request comes, after every setting was validated at start-up (all failures named at once).
+        var required = new Lazy<bool>(() => app.Services.GetRequiredService<IOptions<EdgeOptions>>().Value.RequiresHttps(app.Environment));
         var management = app.Services.GetRequiredService<ManagementOptions>();
-        app.UseWhen(context => !management.Ports.Contains(context.Connection.LocalPort), voters =>
+        app.UseWhen(context => required.Value && !management.Ports.Contains(context.Connection.LocalPort), voters =>
         {
             voters.UseCookiePolicy();
             voters.Use((context, next) => context.Request.IsHttps || context.GetEndpoint()?.Metadata.GetMetadata<AnyPortEndpointMetadata>() is not null

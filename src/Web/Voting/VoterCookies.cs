@@ -150,7 +150,8 @@ public sealed class VoterCookies
         response.Cookies.Append(_options.SecureName, value, _secure);
         if (ArrivedUnderPlainName(request))
         {
-            response.Cookies.Delete(_options.Name, _plain);
+            // Path as it was set; no Max-Age, which browsers would prefer to the removal's past Expires.
+            response.Cookies.Delete(_options.Name, new CookieOptions { Path = "/", HttpOnly = true, Secure = true, SameSite = SameSiteMode.Lax });
         }
     }
 
