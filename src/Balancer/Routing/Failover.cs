@@ -20,6 +20,7 @@ public sealed partial class Failover(IOptions<BalancerOptions> options, IMeterFa
     private const int MaxAttempts = 3;
     private static readonly object RetryPossibleKey = new();
     private static readonly object RefusedByFrontEndKey = new();
+    private static readonly object OwnHeadersKey = new();
     private readonly Counter<long> _retries = meters.Create(MeterName).CreateCounter<long>(
         "voting.balancer.retries", description: "Requests sent to another front end because the chosen one refused the connection or answered 503, by reason.");
     private readonly Counter<long> _unavailable = meters.Create(MeterName).CreateCounter<long>(
@@ -27,6 +28,12 @@ public sealed partial class Failover(IOptions<BalancerOptions> options, IMeterFa
 
     public async Task InvokeAsync(HttpContext context, Func<Task> next)
     {
+        // What the balancer's own middleware set before the proxy (HSTS) survives a retry's or an answer's clearing.
+        if (context.Response.Headers.Count > 0)
+        {
+            context.Items[OwnHeadersKey] = context.Response.Headers.ToArray();
+        }
+
         // A body larger than a vote could need is refused before any front end is asked (Kestrel would cut it off
         // while YARP read it, and YARP answer a bare 400).
         if (context.Request.ContentLength > options.Value.MaxRequestBodyBytes)
@@ -78,7 +85,7 @@ public sealed partial class Failover(IOptions<BalancerOptions> options, IMeterFa
             proxy.AvailableDestinations = candidates.ToArray();
             context.Features.Set<IForwarderErrorFeature>(null);
             context.Request.Body.Position = 0;
-            context.Response.Clear();
+            ClearResponse(context);
         }
     }
 
@@ -140,7 +147,7 @@ public sealed partial class Failover(IOptions<BalancerOptions> options, IMeterFa
         }
 
         _unavailable.Add(1, new KeyValuePair<string, object?>("reason", reason));
-        context.Response.Clear();
+        ClearResponse(context);
         context.Response.Headers.RetryAfter = ((int)Math.Ceiling(options.Value.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         await AnswerAsync(context, new ProblemBody("https://tools.ietf.org/html/rfc9110#section-15.6.4", "Service Unavailable", 503, detail, reason));
     }
@@ -148,10 +155,23 @@ public sealed partial class Failover(IOptions<BalancerOptions> options, IMeterFa
     /// <summary>413: the body is larger than <c>Balancer:MaxRequestBodyBytes</c>; no front end saw it.</summary>
     private Task AnswerTooLargeAsync(HttpContext context)
     {
-        context.Response.Clear();
+        ClearResponse(context);
         var detail = string.Create(CultureInfo.InvariantCulture,
             $"The request body is larger than {options.Value.MaxRequestBodyBytes} bytes, far more than a vote needs, so it was not passed on and no vote was recorded.");
         return AnswerAsync(context, new ProblemBody("https://tools.ietf.org/html/rfc9110#section-15.5.14", "Content Too Large", 413, detail, "body-too-large"));
+    }
+
+    /// <summary>Clears what a front end's answer put in the response, keeping the headers the balancer set before the proxy.</summary>
+    private static void ClearResponse(HttpContext context)
+    {
+        context.Response.Clear();
+        if (context.Items.TryGetValue(OwnHeadersKey, out var own))
+        {
+            foreach (var (name, value) in (KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[])own!)
+            {
+                context.Response.Headers[name] = value;
+            }
+        }
     }
 
     private static bool IsTooLarge(Exception? exception)
