@@ -4,9 +4,11 @@
 # Run by ./voting bench accept against what ./voting up started. Stop the worker silos first if the front end
 # should have the cores to itself (the script says whether any runs).
 #
-# Every vote is one voter's, from one address: start the system with per-client limits it cannot reach (see
-# docs/PERFORMANCE.md, 'Ballot stuffing'), or the rounds measure 429s (the non-2xx column).
+# The votes are a crowd's, with the per-client limits on as in production: BENCH_VOTERS voters minted through the
+# vote page, each voting from a client address of its own (X-Forwarded-For from loopback, a trusted hop), as the load
+# tool presents them. A round with more than 1% non-2xx answers (429s: too few voters for the rate) stops the run.
 #
+#   BENCH_VOTERS (30000)    voters minted for the rounds (about 6 per vote a second)
 #   BENCH_CONNECTIONS (64)  wrk connections for the throughput rounds
 #   BENCH_SECONDS (15)      length of each round
 #   BENCH_ROUNDS (2)        rounds per application
@@ -41,8 +43,8 @@ for _ in $(seq 100); do
   sleep 0.2
 done
 
-VOTER_COOKIE=$(voter_cookie "$FRONTEND_URL")
-[ -n "$VOTER_COOKIE" ] || die "frontend01 issued no voter cookie"
-export VOTER_COOKIE
+VOTER_COOKIES="$DATA/run/bench-voters"
+mint_voters "$FRONTEND_URL" "$VOTER_COOKIES"
+export VOTER_COOKIES
 
 compare baseline "http://127.0.0.1:$BASELINE_PORT" frontend "$FRONTEND_URL"

@@ -10,7 +10,9 @@
 #   BENCH_SECONDS (15)      length of each round
 #   BENCH_ROUNDS (2)        rounds per system
 #
-# Per round and system: votes/s through the balancer (wrk posting JSON votes, one voter), the drain rate (stream
+#   BENCH_VOTERS (30000)    voters minted on each system (the per-client limits stay on: each votes from an address of its own)
+#
+# Per round and system: votes/s through the balancer (wrk posting JSON votes as a crowd of voters), the drain rate (stream
 # entries the drainers read from the start of that burst until nothing waits, over that time) and the results API's
 # latency (GET /api/results, 4 connections).
 set -euo pipefail
@@ -57,14 +59,18 @@ measure() {
   local before t0
   read -r before _ <<<"$(entries "$4" "$5")"
   t0=$(date +%s%3N)
-  VOTER_COOKIE=$(voter_cookie "$2") round "$1" "$2" "$CONNECTIONS" "$SECONDS_PER_ROUND"
+  VOTER_COOKIES="$WORK/$1-voters" round "$1" "$2" "$CONNECTIONS" "$SECONDS_PER_ROUND"
   drain "$1" "$4" "$before" "$t0" "$5"
   results "$1" "$3"
 }
 
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+mint_voters "$SWARM_VOTE" "$WORK/swarm-voters"
+mint_voters "$LOCAL_VOTE" "$WORK/local-voters"
 echo "Warming up (10 s each)..."
-VOTER_COOKIE=$(voter_cookie "$SWARM_VOTE") round warm-up "$SWARM_VOTE" "$CONNECTIONS" 10 >/dev/null
-VOTER_COOKIE=$(voter_cookie "$LOCAL_VOTE") round warm-up "$LOCAL_VOTE" "$CONNECTIONS" 10 >/dev/null
+VOTER_COOKIES="$WORK/swarm-voters" round warm-up "$SWARM_VOTE" "$CONNECTIONS" 10 >/dev/null
+VOTER_COOKIES="$WORK/local-voters" round warm-up "$LOCAL_VOTE" "$CONNECTIONS" 10 >/dev/null
 echo "Votes through the balancer (wrk -t1 -c$CONNECTIONS -d${SECONDS_PER_ROUND}s, POST /api/votes), the drain, the results API:"
 for r in $(seq "$ROUNDS"); do
   measure swarm "$SWARM_VOTE" "$SWARM_RESULTS" "$SWARM_WORKER" "$SWARM_TOKEN"

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
@@ -14,10 +15,18 @@ internal sealed partial class Browser : IDisposable
 {
     private readonly HttpClient _http;
 
-    public Browser(string? forwardedFor = null)
+    /// <param name="forwardedFor">The client address it presents, or null for its own.</param>
+    /// <param name="trust">Over HTTPS, the only roots trusted (a test's self-signed certificate); null: the system's.</param>
+    public Browser(string? forwardedFor = null, X509ChainPolicy? trust = null)
     {
         Cookies = new CookieContainer();
-        _http = new HttpClient(new SocketsHttpHandler { CookieContainer = Cookies, UseCookies = true, AllowAutoRedirect = false })
+        var handler = new SocketsHttpHandler { CookieContainer = Cookies, UseCookies = true, AllowAutoRedirect = false };
+        if (trust is not null)
+        {
+            handler.SslOptions.CertificateChainPolicy = trust;
+        }
+
+        _http = new HttpClient(handler)
         {
             Timeout = TimeSpan.FromSeconds(15),
         };
@@ -42,7 +51,8 @@ internal sealed partial class Browser : IDisposable
 
     public Task<HttpResponseMessage> SendAsync(HttpRequestMessage request) => _http.SendAsync(request);
 
-    public string? VoterCookie(Uri frontend) => Cookies.GetCookies(frontend)["voter_id"]?.Value;
+    /// <summary>The voter cookie: <c>__Host-voter_id</c> over HTTPS, <c>voter_id</c> over plain HTTP.</summary>
+    public string? VoterCookie(Uri frontend) => (Cookies.GetCookies(frontend)["__Host-voter_id"] ?? Cookies.GetCookies(frontend)["voter_id"])?.Value;
 
     public static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;

@@ -204,4 +204,54 @@ public sealed class VoterCookiesTests
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(key))[..8], VoterCookieOptions.KeyIdOf(key));
         Assert.Equal(VoterCookieOptions.KeyIdOf(key), Cookies(fill: 7).CurrentKeyId);
     }
+
+    [Fact]
+    public void OverHttpsTheCookieIsHostPrefixedAndSecure()
+    {
+        var cookies = Cookies();
+        var context = new DefaultHttpContext();
+        context.Request.Scheme = "https";
+        var voter = cookies.Issue(context.Response);
+
+        var header = context.Response.Headers.SetCookie.ToString();
+        Assert.StartsWith("__Host-voter_id=" + voter.ToString("N"), header, StringComparison.Ordinal);
+        Assert.Contains("secure", header, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("path=/", header, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("domain=", header, StringComparison.OrdinalIgnoreCase);
+
+        var plain = new DefaultHttpContext();
+        cookies.Issue(plain.Response);
+        Assert.StartsWith("voter_id=", plain.Response.Headers.SetCookie.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("secure", plain.Response.Headers.SetCookie.ToString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void AVoterWhoseCookieHasThePlainNameOverHttpsKeepsTheirIdUnderTheHostPrefixedName()
+    {
+        var cookies = Cookies();
+        var voterId = Guid.NewGuid();
+        var context = new DefaultHttpContext();
+        context.Request.Scheme = "https";
+        context.Request.Headers.Cookie = "voter_id=" + cookies.Sign(voterId);
+
+        Assert.Equal(VoterCookieState.Valid, cookies.Read(context.Request, out var voter));
+        Assert.Equal(voterId, voter.VoterId);
+        // Signed with the current key, but under the old name: renewed all the same, and the old cookie removed.
+        Assert.True(cookies.RenewIfStale(context.Response, voter));
+        var headers = context.Response.Headers.SetCookie.ToArray();
+        Assert.Contains(headers, h => h!.StartsWith("__Host-voter_id=" + voterId.ToString("N"), StringComparison.Ordinal));
+        var removal = Assert.Single(headers, h => h!.StartsWith("voter_id=;", StringComparison.Ordinal))!;
+        Assert.Contains("expires=Thu, 01 Jan 1970", removal, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("path=/", removal, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("max-age", removal, StringComparison.OrdinalIgnoreCase);
+
+        // Under the new name, over HTTPS, nothing is renewed; the prefixed cookie wins over a plain one beside it.
+        var again = new DefaultHttpContext();
+        again.Request.Scheme = "https";
+        var other = Guid.NewGuid();
+        again.Request.Headers.Cookie = $"voter_id={cookies.Sign(other)}; __Host-voter_id={cookies.Sign(voterId)}";
+        Assert.Equal(VoterCookieState.Valid, cookies.Read(again.Request, out var current));
+        Assert.Equal(voterId, current.VoterId);
+        Assert.False(cookies.RenewIfStale(again.Response, current));
+    }
 }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Voting.LoadGen;
 
@@ -14,6 +16,8 @@ public static class LoadArguments
         Exit code: 0 audit passed, 1 audit failed (or the run could not start), 2 bad arguments.
 
           --frontends URL[,URL...]  vote front ends, voters spread over them  (http://127.0.0.1:8081,http://127.0.0.1:8082)
+          --ca FILE                 trust only the PEM certificate(s) in FILE for https:// front ends (the self-signed
+                                    certificate of ./voting up --tls: .voting/tls/edge.crt)  (the system's roots)
           --results URL|none        results app whose GET /api/results must equal the tallies  (http://127.0.0.1:8090)
           --postgres CS|none        votes database (Npgsql connection string); none: no drain, no audit
                                     (Host=127.0.0.1;Port=5433;Database=voting;Username=voting)
@@ -82,6 +86,7 @@ public static class LoadArguments
             var options = new LoadOptions
             {
                 Frontends = values.TryGetValue("--frontends", out var frontends) ? Urls("--frontends", frontends) : defaults.Frontends,
+                TrustedCertificates = values.TryGetValue("--ca", out var ca) ? Certificates(ca) : defaults.TrustedCertificates,
                 Results = values.TryGetValue("--results", out var results) ? (IsNone(results) ? null : Url("--results", results)) : defaults.Results,
                 Postgres = values.TryGetValue("--postgres", out var postgres) ? (IsNone(postgres) ? null : postgres) : defaults.Postgres,
                 Voters = Integer(values, "--voters", defaults.Voters),
@@ -108,7 +113,7 @@ public static class LoadArguments
 
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
     {
-        "--frontends", "--results", "--postgres", "--voters", "--scenario", "--voters-per-address", "--concurrency", "--rate", "--duration", "--change-share",
+        "--frontends", "--ca", "--results", "--postgres", "--voters", "--scenario", "--voters-per-address", "--concurrency", "--rate", "--duration", "--change-share",
         "--double-share", "--form-share", "--seed", "--timeout", "--drain-timeout", "--progress",
     };
 
@@ -116,6 +121,22 @@ public static class LoadArguments
         value.Equals("crowd", StringComparison.OrdinalIgnoreCase) ? LoadScenario.Crowd
         : value.Equals("stuffing", StringComparison.OrdinalIgnoreCase) ? LoadScenario.Stuffing
         : throw new FormatException($"--scenario: '{value}' is not a scenario (crowd or stuffing).");
+
+    /// <summary>The certificates of a PEM file, for <c>--ca</c>.</summary>
+    private static X509Certificate2[] Certificates(string path)
+    {
+        var certificates = new X509Certificate2Collection();
+        try
+        {
+            certificates.ImportFromPemFile(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            throw new FormatException($"--ca: '{path}' cannot be read as PEM certificates ({e.Message}).");
+        }
+
+        return certificates.Count > 0 ? [.. certificates] : throw new FormatException($"--ca: '{path}' holds no PEM certificate.");
+    }
 
     private static ParsedArguments Error(string message) => new(null, message, Help: false);
 

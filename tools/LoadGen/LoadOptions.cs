@@ -30,6 +30,12 @@ public sealed record LoadOptions
     /// <summary>The vote front ends; voters are spread over them.</summary>
     public IReadOnlyList<Uri> Frontends { get; init; } = [new("http://127.0.0.1:8081/"), new("http://127.0.0.1:8082/")];
 
+    /// <summary>
+    /// Certificates trusted for HTTPS instead of the system's (<c>--ca FILE</c>, PEM): the self-signed certificate of
+    /// <c>./voting up --tls</c> or <c>./voting swarm up</c>. Empty: the system's trusted roots, as a browser would.
+    /// </summary>
+    public IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> TrustedCertificates { get; init; } = [];
+
     /// <summary>The results app, whose <c>GET /api/results</c> must agree with the tallies; null to skip that check.</summary>
     public Uri? Results { get; init; } = new("http://127.0.0.1:8090/");
 

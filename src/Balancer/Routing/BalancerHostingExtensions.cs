@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Voting.Balancer.Edge;
 using Voting.Clustering;
 using Voting.ServiceDefaults.Configuration;
 using Voting.ServiceDefaults.Edge;
@@ -31,11 +32,16 @@ public static class BalancerHostingExtensions
             .Validate(o => o.ConnectTimeout > TimeSpan.Zero, SettingsValidation.Invalid("Balancer:ConnectTimeout", "must be positive."))
             .Validate(o => o.RequestTimeout > TimeSpan.Zero, SettingsValidation.Invalid("Balancer:RequestTimeout", "must be positive."))
             .Validate(o => o.MaxRequestBodyBytes is >= 1024 and <= 1024 * 1024, SettingsValidation.Invalid("Balancer:MaxRequestBodyBytes", "must be between 1024 and 1048576."))
+            .Validate(o => o.MaxConnectionsPerFrontend is >= 1 and <= 100_000, SettingsValidation.Invalid("Balancer:MaxConnectionsPerFrontend", "must be between 1 and 100000."))
             .Validate(o => o.Frontends.Values.All(FrontendDirectory.IsUsableAddress),
                 SettingsValidation.Invalid("Balancer:Frontends", "must map front-end ids to absolute http:// or https:// addresses, e.g. Balancer__Frontends__frontend01=http://frontend01:8080/."))
             .ValidateOnStart();
         services.AddOptions<KestrelServerOptions>()
             .Configure<IOptions<BalancerOptions>>((kestrel, balancer) => kestrel.Limits.MaxRequestBodySize = balancer.Value.MaxRequestBodyBytes);
+        // A public edge: header and keep-alive timeouts, a connection limit, a minimum body rate (Edge:Limits); and
+        // HTTPS with HSTS and the plain port redirecting, when Edge:Tls names a certificate.
+        builder.AddVotingEdgeLimits();
+        builder.AddVotingEdgeTls();
 
         // The client's address, from a trusted hop in front (a CDN; the load tool locally) or the connection itself.
         // YARP's default X-Forwarded-For transform then *sets* the header to that address (it does not append to
@@ -67,6 +73,7 @@ public static class BalancerHostingExtensions
     {
         var failover = app.Services.GetRequiredService<Failover>();
         app.UseVotingForwardedHeaders();
+        app.UseVotingEdgeTls();
         app.MapReverseProxy(proxy =>
         {
             proxy.Use(failover.InvokeAsync);

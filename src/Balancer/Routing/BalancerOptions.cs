@@ -34,8 +34,18 @@ public sealed class BalancerOptions
     /// <summary>How long a front end taken out for failing requests stays out before it is tried again.</summary>
     public TimeSpan ReactivationPeriod { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Largest request body passed on; bodies are kept in memory so a refused connection can be retried elsewhere.</summary>
-    public int MaxRequestBodyBytes { get; set; } = 64 * 1024;
+    /// <summary>
+    /// Largest request body passed on (a vote is a few dozen bytes; a larger body is answered 413); bodies are kept in
+    /// memory so a refused connection can be retried elsewhere.
+    /// </summary>
+    public int MaxRequestBodyBytes { get; set; } = 4 * 1024;
+
+    /// <summary>
+    /// The most connections open to one front end at a time; requests beyond them wait for one to be free (YARP's
+    /// <c>MaxConnectionsPerServer</c>). A crowd at the edge then cannot open a connection per client on the front ends,
+    /// whose own concurrency limit answers the excess 503.
+    /// </summary>
+    public int MaxConnectionsPerFrontend { get; set; } = 256;
 
     /// <summary>The <c>Retry-After</c> sent with a 503.</summary>
     public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(2);

@@ -20,6 +20,7 @@ public sealed partial class Failover(IOptions<BalancerOptions> options, IMeterFa
     private const int MaxAttempts = 3;
     private static readonly object RetryPossibleKey = new();
     private static readonly object RefusedByFrontEndKey = new();
+    private static readonly object OwnHeadersKey = new();
     private readonly Counter<long> _retries = meters.Create(MeterName).CreateCounter<long>(
         "voting.balancer.retries", description: "Requests sent to another front end because the chosen one refused the connection or answered 503, by reason.");
     private readonly Counter<long> _unavailable = meters.Create(MeterName).CreateCounter<long>(
@@ -27,6 +28,20 @@ public sealed partial class Failover(IOptions<BalancerOptions> options, IMeterFa
 
     public async Task InvokeAsync(HttpContext context, Func<Task> next)
     {
+        // What the balancer's own middleware set before the proxy (HSTS) survives a retry's or an answer's clearing.
+        if (context.Response.Headers.Count > 0)
+        {
+            context.Items[OwnHeadersKey] = context.Response.Headers.ToArray();
+        }
+
+        // A body larger than a vote could need is refused before any front end is asked (Kestrel would cut it off
+        // while YARP read it, and YARP answer a bare 400).
+        if (context.Request.ContentLength > options.Value.MaxRequestBodyBytes)
+        {
+            await AnswerTooLargeAsync(context);
+            return;
+        }
+
         // Small bodies (the front ends take 1 KiB) stay in memory so they can be sent again.
         context.Request.EnableBuffering(bufferThreshold: options.Value.MaxRequestBodyBytes);
         var proxy = context.GetReverseProxyFeature();
@@ -70,7 +85,7 @@ public sealed partial class Failover(IOptions<BalancerOptions> options, IMeterFa
             proxy.AvailableDestinations = candidates.ToArray();
             context.Features.Set<IForwarderErrorFeature>(null);
             context.Request.Body.Position = 0;
-            context.Response.Clear();
+            ClearResponse(context);
         }
     }
 
@@ -110,6 +125,10 @@ public sealed partial class Failover(IOptions<BalancerOptions> options, IMeterFa
         string reason, detail;
         switch (error.Error)
         {
+            case ForwarderError.RequestBodyClient when IsTooLarge(error.Exception):
+                // A chunked body that went past Balancer:MaxRequestBodyBytes while it was read.
+                await AnswerTooLargeAsync(context);
+                return;
             case ForwarderError.RequestCanceled or ForwarderError.RequestBodyCanceled or ForwarderError.RequestBodyClient:
                 // The voter went away or sent a broken body: YARP's own answer stands, nobody is waiting for ours.
                 return;
@@ -128,22 +147,61 @@ public sealed partial class Failover(IOptions<BalancerOptions> options, IMeterFa
         }
 
         _unavailable.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        ClearResponse(context);
+        context.Response.Headers.RetryAfter = ((int)Math.Ceiling(options.Value.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        await AnswerAsync(context, new ProblemBody("https://tools.ietf.org/html/rfc9110#section-15.6.4", "Service Unavailable", 503, detail, reason));
+    }
+
+    /// <summary>413: the body is larger than <c>Balancer:MaxRequestBodyBytes</c>; no front end saw it.</summary>
+    private Task AnswerTooLargeAsync(HttpContext context)
+    {
+        ClearResponse(context);
+        var detail = string.Create(CultureInfo.InvariantCulture,
+            $"The request body is larger than {options.Value.MaxRequestBodyBytes} bytes, far more than a vote needs, so it was not passed on and no vote was recorded.");
+        return AnswerAsync(context, new ProblemBody("https://tools.ietf.org/html/rfc9110#section-15.5.14", "Content Too Large", 413, detail, "body-too-large"));
+    }
+
+    /// <summary>Clears what a front end's answer put in the response, keeping the headers the balancer set before the proxy.</summary>
+    private static void ClearResponse(HttpContext context)
+    {
+        context.Response.Clear();
+        if (context.Items.TryGetValue(OwnHeadersKey, out var own))
+        {
+            foreach (var (name, value) in (KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>[])own!)
+            {
+                context.Response.Headers[name] = value;
+            }
+        }
+    }
+
+    private static bool IsTooLarge(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The balancer's own answer: a problem for the API, a page for a browser.</summary>
+    private static async Task AnswerAsync(HttpContext context, ProblemBody problem)
+    {
         var response = context.Response;
-        response.Clear();
-        response.StatusCode = StatusCodes.Status503ServiceUnavailable;
-        response.Headers.RetryAfter = ((int)Math.Ceiling(options.Value.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        response.StatusCode = problem.Status;
         response.Headers.CacheControl = "no-store";
         if (context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
         {
-            await response.WriteAsJsonAsync(
-                new ProblemBody("https://tools.ietf.org/html/rfc9110#section-15.6.4", "Service Unavailable", 503, detail, reason),
-                options: null, contentType: "application/problem+json");
+            await response.WriteAsJsonAsync(problem, options: null, contentType: "application/problem+json");
         }
         else
         {
             response.ContentType = "text/html; charset=utf-8";
             await response.WriteAsync(
-                $"<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Vote not taken</title><p>{detail}</p><p><a href=\"/\">Back to the vote</a></p></html>");
+                $"<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Vote not taken</title><p>{problem.Detail}</p><p><a href=\"/\">Back to the vote</a></p></html>");
         }
     }
 

@@ -61,6 +61,7 @@ public sealed partial class FrontendDirectory(
             AvailableDestinationsPolicy = HealthCheckConstants.AvailableDestinations.HealthyAndUnknown,
         },
         HttpRequest = new Yarp.ReverseProxy.Forwarder.ForwarderRequestConfig { ActivityTimeout = options.RequestTimeout },
+        HttpClient = new HttpClientConfig { MaxConnectionsPerServer = options.MaxConnectionsPerFrontend },
         Metadata = new Dictionary<string, string>
         {
             [ConsecutiveFailuresHealthPolicyOptions.ThresholdMetadataName] = options.HealthCheckFailures.ToString(System.Globalization.CultureInfo.InvariantCulture),

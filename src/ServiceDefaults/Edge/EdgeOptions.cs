@@ -32,6 +32,18 @@ public sealed class EdgeOptions
     /// </summary>
     public int ForwardLimit { get; set; } = 1;
 
+    /// <summary>
+    /// Whether requests must have come over HTTPS — the connection's own, or a trusted proxy's
+    /// <c>X-Forwarded-Proto: https</c> — for a front end to answer them (the health probes and the management port
+    /// excepted), and cookies are held to ASP.NET Core's cookie policy (<c>Secure</c>, <c>HttpOnly</c>). Unset: on
+    /// outside Development. <c>./voting up</c> and the tests turn it off for plain HTTP on loopback.
+    /// </summary>
+    public bool? RequireHttps { get; set; }
+
+    /// <summary><see cref="RequireHttps"/>, or its default: on except in Development.</summary>
+    public bool RequiresHttps(Microsoft.Extensions.Hosting.IHostEnvironment environment) =>
+        RequireHttps ?? !Microsoft.Extensions.Hosting.HostEnvironmentEnvExtensions.IsDevelopment(environment);
+
     /// <summary>The configured networks, or null when one of them is not CIDR notation without host bits.</summary>
     public IReadOnlyList<IPNetwork>? ParseTrustedProxies()
     {

@@ -81,6 +81,8 @@ public static partial class FrontendHostingExtensions
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, VotingJsonContext.Default));
         services.AddProblemDetails();
         builder.AddVotingForwardedHeaders();
+        builder.AddVotingEdgeLimits();
+        builder.AddVotingHttpsRequirement();
         builder.AddVotingOverloadProtection();
         builder.AddVotingClientLimits();
         services.AddSingleton<RegistrationRefusal>();
@@ -121,6 +123,8 @@ public static partial class FrontendHostingExtensions
             headers.CacheControl = "no-store";
             return next(context);
         });
+        // With the headers above: plain HTTP is refused where HTTPS is required, and cookies held to the cookie policy.
+        app.UseVotingHttpsRequirement();
         // After the headers above, so that a shed or limited request carries them too: the per-client limits (429),
         // then the concurrency limit (503).
         app.UseVotingOverloadProtection();

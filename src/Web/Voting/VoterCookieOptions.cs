@@ -10,7 +10,14 @@ public sealed class VoterCookieOptions
     /// <summary>The length of a key id: 8 hexadecimal digits (the first 4 bytes of the key's SHA-256).</summary>
     public const int KeyIdChars = 8;
 
+    /// <summary>The prefix browsers accept only on a <c>Secure</c> cookie with <c>Path=/</c> and no <c>Domain</c>.</summary>
+    public const string HostPrefix = "__Host-";
+
+    /// <summary>The cookie's name over plain HTTP; over HTTPS it is <see cref="SecureName"/>.</summary>
     public string Name { get; set; } = "voter_id";
+
+    /// <summary>The cookie's name over HTTPS: <c>__Host-voter_id</c>.</summary>
+    public string SecureName => HostPrefix + Name;
 
     /// <summary>
     /// The HMAC-SHA256 key that signs voter cookies, base64, at least 32 bytes. Every front end behind the same load
@@ -28,9 +35,6 @@ public sealed class VoterCookieOptions
     public List<string> VerifyingKeys { get; set; } = [];
 
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(365);
-
-    /// <summary>Send the cookie over HTTPS only (turn on behind a TLS-terminating load balancer).</summary>
-    public bool Secure { get; set; }
 
     /// <summary>
     /// A key's id: the first 4 bytes of its SHA-256, as 8 lowercase hexadecimal digits

@@ -27,6 +27,14 @@ namespace Voting.Web.Voting;
 /// with the issue time unknown (written as zero, read as none). They stop being accepted once the key that signed them
 /// is no longer listed.
 /// </para>
+/// <para>
+/// Names: over HTTPS the cookie is <c>__Host-voter_id</c> (<see cref="VoterCookieOptions.SecureName"/>), <c>Secure</c>,
+/// for the whole host (<c>Path=/</c>, no <c>Domain</c>): browsers accept a <c>__Host-</c> cookie only like that, so no
+/// page of a sibling domain and no plain-HTTP answer can set or overwrite it. Over plain HTTP (only where
+/// <c>Edge:RequireHttps</c> is off: <c>./voting up</c> on loopback) it is <c>voter_id</c>. A voter whose cookie still has
+/// the plain name arrives over HTTPS (a deployment that turned TLS on) keeps their voter id: the answer sets the
+/// <c>__Host-</c> cookie and removes the old one.
+/// </para>
 /// </remarks>
 public sealed class VoterCookies
 {
@@ -56,7 +64,8 @@ public sealed class VoterCookies
     /// <summary>The current key first, then the verifying keys, in the order configured.</summary>
     private readonly SigningKey[] _keys;
 
-    private readonly CookieOptions _cookie;
+    /// <summary>How the cookie is set over plain HTTP, and over HTTPS.</summary>
+    private readonly CookieOptions _plain, _secure;
 
     public VoterCookies(IOptions<VoterCookieOptions> options, TimeProvider timeProvider)
     {
@@ -64,15 +73,15 @@ public sealed class VoterCookies
         _time = timeProvider;
         _current = SigningKey.From(_options.SigningKey);
         _keys = [_current, .. _options.VerifyingKeys.Select(SigningKey.From)];
-        _cookie = new CookieOptions
+        _plain = new CookieOptions
         {
             HttpOnly = true,
             SameSite = SameSiteMode.Lax,
-            Secure = _options.Secure,
             MaxAge = _options.MaxAge,
             Path = "/",
             IsEssential = true,
         };
+        _secure = new CookieOptions(_plain) { Secure = true };
     }
 
     /// <summary>The id of the key new cookies are signed with.</summary>
@@ -92,36 +101,71 @@ public sealed class VoterCookies
         }
 
         voter = default;
-        var state = !request.Cookies.TryGetValue(_options.Name, out var value) || string.IsNullOrEmpty(value)
+        // The __Host- cookie when there is one; else the plain-HTTP name, which a voter from before TLS still has.
+        var underPlainName = false;
+        if (!request.Cookies.TryGetValue(_options.SecureName, out var value) || string.IsNullOrEmpty(value))
+        {
+            underPlainName = request.Cookies.TryGetValue(_options.Name, out value) && !string.IsNullOrEmpty(value);
+        }
+
+        var state = string.IsNullOrEmpty(value)
             ? VoterCookieState.Missing
             : TryVerify(value, out voter) ? VoterCookieState.Valid : VoterCookieState.Invalid;
-        features.Set(new ReadCookie(this, state, voter));
+        features.Set(new ReadCookie(this, state, voter, underPlainName && request.IsHttps));
         return state;
     }
 
-    /// <summary>A request's voter cookie as <see cref="Read"/> found it (the request's cookies do not change).</summary>
-    private sealed record ReadCookie(VoterCookies By, VoterCookieState State, VoterCookie Voter);
+    /// <summary>
+    /// A request's voter cookie as <see cref="Read"/> found it (the request's cookies do not change), and whether it
+    /// came under the plain-HTTP name over HTTPS, so that the answer renames it.
+    /// </summary>
+    private sealed record ReadCookie(VoterCookies By, VoterCookieState State, VoterCookie Voter, bool Rename);
 
     /// <summary>Gives the response a cookie for a new voter, issued now, and returns the voter's id.</summary>
     public Guid Issue(HttpResponse response)
     {
         var voterId = Guid.NewGuid(); // 122 random bits from the OS's cryptographic generator
-        response.Cookies.Append(_options.Name, Sign(voterId, Guid.Empty, _time.GetUtcNow().UtcDateTime), _cookie);
+        Append(response, Sign(voterId, Guid.Empty, _time.GetUtcNow().UtcDateTime));
         return voterId;
     }
 
     /// <summary>Gives the response the voter's cookie again, now naming <paramref name="latestVote"/>, the vote just recorded.</summary>
     /// <remarks>Signed with the current key; the voter id and the issue time stay as they were.</remarks>
     public void Remember(HttpResponse response, in VoterCookie voter, Guid latestVote) =>
-        response.Cookies.Append(_options.Name, Sign(voter.VoterId, latestVote, voter.IssuedAt), _cookie);
+        Append(response, Sign(voter.VoterId, latestVote, voter.IssuedAt));
+
+    /// <summary>
+    /// Sets the cookie under the name for the request's scheme; over HTTPS, a cookie that came under the plain-HTTP
+    /// name is removed, so that the voter keeps one cookie.
+    /// </summary>
+    private void Append(HttpResponse response, string value)
+    {
+        var request = response.HttpContext.Request;
+        if (!request.IsHttps)
+        {
+            response.Cookies.Append(_options.Name, value, _plain);
+            return;
+        }
+
+        response.Cookies.Append(_options.SecureName, value, _secure);
+        if (ArrivedUnderPlainName(request))
+        {
+            // Path as it was set; no Max-Age, which browsers would prefer to the removal's past Expires.
+            response.Cookies.Delete(_options.Name, new CookieOptions { Path = "/", HttpOnly = true, Secure = true, SameSite = SameSiteMode.Lax });
+        }
+    }
+
+    private bool ArrivedUnderPlainName(HttpRequest request) =>
+        request.HttpContext.Features.Get<ReadCookie>() is { Rename: true } read && ReferenceEquals(read.By, this);
 
     /// <summary>
     /// Signs the voter's cookie again with the current key when another key signed it (or it predates key ids), so that
-    /// the older key can be dropped once returning voters have been seen. Returns whether it did.
+    /// the older key can be dropped once returning voters have been seen; and sets it under the <c>__Host-</c> name when
+    /// it came under the plain-HTTP one over HTTPS. Returns whether it did.
     /// </summary>
     public bool RenewIfStale(HttpResponse response, in VoterCookie voter)
     {
-        if (voter.SignedWithCurrentKey)
+        if (voter.SignedWithCurrentKey && !ArrivedUnderPlainName(response.HttpContext.Request))
         {
             return false;
         }

@@ -4,6 +4,7 @@ using Voting.Clustering.Consul.Testing;
 using Voting.Local;
 using Voting.Local.Applications;
 using Voting.Local.Servers;
+using Voting.Local.Tls;
 using Voting.Testing;
 
 namespace Voting.EndToEnd.Tests.Swarm;
@@ -74,6 +75,12 @@ public sealed class SwarmStackFixture : IAsyncLifetime
     /// <summary>The processes of each service of ours, by service name.</summary>
     public Dictionary<string, List<AppProcess>> Tasks { get; } = [];
 
+    /// <summary>Each balancer task's HTTPS address (the stack's port 8443, a free loopback port here).</summary>
+    public Dictionary<AppProcess, Uri> HttpsAddresses { get; } = [];
+
+    /// <summary>The certificate of the stack's secrets voting_edge_tls_cert and voting_edge_tls_key, made for loopback.</summary>
+    public EdgeCertificate Certificate { get; } = EdgeCertificate.Create(TestDirectories.Create("swarm-tls"), EdgeCertificate.Loopback, TimeSpan.FromDays(1));
+
     /// <summary>What each secret of the stack holds here.</summary>
     private Dictionary<string, string> SecretValues { get; } = [];
 
@@ -110,6 +117,8 @@ public sealed class SwarmStackFixture : IAsyncLifetime
         SecretValues["voting_cluster_tls_certificate"] = File.ReadAllText(TestApps.ClusterCertificate.CertificatePath);
         SecretValues["voting_cluster_tls_key"] = File.ReadAllText(TestApps.ClusterCertificate.KeyPath);
         SecretValues["voting_forensics_secret"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        SecretValues["voting_edge_tls_cert"] = await File.ReadAllTextAsync(Certificate.CertificatePath);
+        SecretValues["voting_edge_tls_key"] = await File.ReadAllTextAsync(Certificate.KeyPath);
 
         // Workers first, then front ends, then their clients, as a swarm would converge anyway.
         foreach (var service in Stack.Services.Values.Where(s => s.IsApplication).OrderBy(s => s.Target switch { "silo" => 0, "web" => 1, _ => 2 }))
@@ -174,13 +183,32 @@ public sealed class SwarmStackFixture : IAsyncLifetime
         settings.Remove("Urls");
         var secrets = SecretsFor(service, task.Name);
         settings["SecretsDirectory"] = secrets;
-        // A setting naming a secret's file (the cluster's certificate) names it where this task's secrets are.
+        Uri? https = null;
+        if (service.Target == "balancer")
+        {
+            // TLS with the certificate the stack mounts, on a port of its own; plain HTTP redirects there.
+            https = new Uri($"https://127.0.0.1:{Port(FreePort.Next())}/");
+            settings["Edge__Tls__Urls"] = Translate(settings, "Edge__Tls__Urls", "https://+:8443", https.ToString().TrimEnd('/'));
+            settings["Edge__Tls__PublicHttpsPort"] = Translate(settings, "Edge__Tls__PublicHttpsPort", "443", Port(https.Port));
+            foreach (var (key, secret) in new[] { ("Edge__Tls__CertificatePath", "voting_edge_tls_cert"), ("Edge__Tls__KeyPath", "voting_edge_tls_key") })
+            {
+                settings[key] = Translate(settings, key, "/run/secrets/" + secret, Path.Combine(secrets, secret));
+            }
+        }
+
+        // A setting naming a secret's file (the cluster's certificate, Consul's token) names it where this task's secrets are.
         foreach (var (key, value) in settings.Where(s => s.Value?.StartsWith(StackSecrets, StringComparison.Ordinal) == true).ToArray())
         {
             settings[key] = Path.Combine(secrets, value![StackSecrets.Length..]);
         }
 
-        return AppProcess.Start(new AppLaunch(task.Name, Folder(service.Target!), Assembly(service.Target!), settings, _logs, ports));
+        var process = AppProcess.Start(new AppLaunch(task.Name, Folder(service.Target!), Assembly(service.Target!), settings, _logs, ports));
+        if (https is not null)
+        {
+            HttpsAddresses[process] = https;
+        }
+
+        return process;
     }
 
     private const string StackSecrets = "/run/secrets/";

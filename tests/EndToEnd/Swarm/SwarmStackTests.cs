@@ -135,6 +135,7 @@ public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
             Assert.All(service.Ports, p => Assert.Equal("host", p.Mode));
         });
         Assert.Contains(Ours("balancer").Single().Ports, p => p.Target == 8080 && p.Published == 80);
+        Assert.Contains(Ours("balancer").Single().Ports, p => p.Target == 8443 && p.Published == 443);
 
         // The overlay is encrypted unless VOTING_OVERLAY=plain picks its unencrypted twin, with the same subnet.
         Assert.All(swarm.Stack.Services.Values, s => Assert.Equal(["encrypted"], s.Networks));
@@ -180,12 +181,13 @@ public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
     [Fact]
     public async Task VotesThroughEveryBalancerAreCountedByTheLatestVotePerVoter()
     {
-        var balancers = swarm.Tasks[Ours("balancer").Single().Name].Select(b => b.BaseAddress).ToArray();
+        // Over HTTPS, with the certificate of the stack's secrets: the front ends require it.
+        var balancers = swarm.Tasks[Ours("balancer").Single().Name].Select(b => swarm.HttpsAddresses[b]).ToArray();
         Assert.True(balancers.Length >= 2, "the simulated cluster has two balancer nodes");
         var latest = new Dictionary<Guid, string>();
         for (var voter = 0; voter < 30; voter++)
         {
-            using var browser = new Browser();
+            using var browser = new Browser(trust: swarm.Certificate.TrustPolicy());
             var first = balancers[voter % balancers.Length];
             Assert.Equal(HttpStatusCode.OK, (await browser.OpenAsync(first)).StatusCode);
             var option = voter % 2 == 0 ? "a" : "b";

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Voting.Local.Tls;
 using Xunit.Abstractions;
 
 namespace Voting.EndToEnd.Tests.Swarm;
@@ -21,6 +22,18 @@ public sealed partial class SwarmFixture : IAsyncLifetime
     public Uri Results { get; private set; } = null!;
 
     public Uri Dashboard { get; private set; } = null!;
+
+    /// <summary>The balancer's self-signed certificate, which <c>swarm up</c> made and gave the stack as secrets.</summary>
+    public EdgeCertificate Certificate => new(
+        Path.Combine(Voting.Environment["VOTING_DATA"], "swarm", "tls", "edge.crt"), Path.Combine(Voting.Environment["VOTING_DATA"], "swarm", "tls", "edge.key"));
+
+    /// <summary>A client of the balancer's HTTPS that trusts <see cref="Certificate"/> alone.</summary>
+    public HttpClient Browser(CookieContainer? cookies = null)
+    {
+        var handler = new SocketsHttpHandler { CookieContainer = cookies ?? new CookieContainer(), UseCookies = cookies is not null, AllowAutoRedirect = false };
+        handler.SslOptions.CertificateChainPolicy = Certificate.TrustPolicy();
+        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
+    }
 
     public async Task InitializeAsync()
     {
@@ -54,7 +67,7 @@ public sealed partial class SwarmFixture : IAsyncLifetime
         Address().Matches(Up.Output).FirstOrDefault(m => m.Groups["label"].Value == label)?.Groups["url"].Value
         ?? throw new InvalidOperationException($"./voting swarm up printed no '{label}' line:\n{Up}");
 
-    [GeneratedRegex(@"(?m)^  (?<label>\w+:) +(?<url>http://\S+)")]
+    [GeneratedRegex(@"(?m)^  (?<label>\w+:) +(?<url>https?://\S+)")]
     private static partial Regex Address();
 }
 
@@ -88,10 +101,20 @@ public sealed class SwarmTests(SwarmFixture swarm, ITestOutputHelper output)
         // on node interlock reaches it, where up printed it and status shows it.
         var dashboard = new Uri(Regex.Match(status.Output, @"(?m)^  Dashboard: +(?<url>http://\S+)").Groups["url"].Value);
         Assert.Equal(swarm.Dashboard, dashboard);
+        using var https = swarm.Browser();
         foreach (var url in new[] { swarm.Vote, swarm.Results, dashboard })
         {
-            using var response = await _http.GetAsync(new Uri(url, "/health/ready"));
+            using var response = await (url.Scheme == "https" ? https : _http).GetAsync(new Uri(url, "/health/ready"));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        // The balancer serves HTTPS with the certificate of the stack's secrets; its port 80 redirects there, keeping a POST a POST.
+        Assert.Equal("https", swarm.Vote.Scheme);
+        using var plain = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(10) };
+        using (var redirected = await plain.PostAsJsonAsync(new UriBuilder(swarm.Vote) { Scheme = "http", Port = 80 }.Uri + "api/votes", new { option = "a" }))
+        {
+            Assert.Equal(HttpStatusCode.PermanentRedirect, redirected.StatusCode);
+            Assert.Equal(new Uri(swarm.Vote, "/api/votes"), redirected.Headers.Location);
         }
 
         // Without the management token the dashboard refuses.
@@ -131,7 +154,8 @@ public sealed class SwarmTests(SwarmFixture swarm, ITestOutputHelper output)
         var watch = System.Diagnostics.Stopwatch.StartNew();
         while (!reached && watch.Elapsed < TimeSpan.FromMinutes(1))
         {
-            using var voter = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = swarm.Vote, Timeout = TimeSpan.FromSeconds(10) };
+            using var voter = swarm.Browser(new CookieContainer());
+            voter.BaseAddress = swarm.Vote;
             (await voter.GetAsync("/")).EnsureSuccessStatusCode();
             using var response = await voter.PostAsJsonAsync("/api/votes", new { option = "b" });
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);

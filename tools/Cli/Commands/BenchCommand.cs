@@ -4,16 +4,17 @@ using System.Globalization;
 using Voting.Cli.Installing;
 using Voting.Cli.Local;
 using Voting.Local;
+using Voting.Local.Applications;
 
 namespace Voting.Cli.Commands;
 
-/// <summary><c>./voting bench accept|balancer|drain [N]|results</c>: the benchmarks of docs/PERFORMANCE.md (bench/*.sh, around wrk).</summary>
+/// <summary><c>./voting bench accept|balancer|tls|drain [N]|results</c>: the benchmarks of docs/PERFORMANCE.md (bench/*.sh, around wrk).</summary>
 internal static class BenchCommand
 {
     public static Command Create()
     {
-        var what = new Argument<string>("what") { Description = "accept: the accept path against a bare Kestrel + XADD; balancer: straight to a front end vs through the balancer; drain: N votes per front end appended to Redis, then drained by one new worker silo; results: results reads" };
-        what.AcceptOnlyFromAmong("accept", "balancer", "drain", "results");
+        var what = new Argument<string>("what") { Description = "accept: the accept path against a bare Kestrel + XADD; balancer: straight to a front end vs through the balancer; tls: through the balancer over HTTP vs through a second balancer over HTTPS; drain: N votes per front end appended to Redis, then drained by one new worker silo; results: results reads" };
+        what.AcceptOnlyFromAmong("accept", "balancer", "tls", "drain", "results");
         var votes = new Argument<int?>("votes") { Description = "drain only: votes per front end (500000)", Arity = ArgumentArity.ZeroOrOne };
         var command = new Command("bench", "the benchmarks of docs/PERFORMANCE.md") { what, votes };
         command.Validators.Add(result =>
@@ -27,12 +28,27 @@ internal static class BenchCommand
         return command;
     }
 
+    private static async Task<AppProcess> StartTlsBalancerAsync(LocalSystem system, ProcessStartInfo bench)
+    {
+        var https = new Uri($"https://127.0.0.1:{FreePort.Next().ToString(CultureInfo.InvariantCulture)}/");
+        Console.WriteLine($"Starting a second balancer with TLS at {https} ...");
+        var balancer = system.StartBenchTlsBalancer(https);
+        await balancer.WaitReadyAsync(Waiting.ReadyTimeout);
+        bench.Environment["BENCH_TLS_URL"] = https.ToString().TrimEnd('/');
+        return balancer;
+    }
+
     private static async Task<int> RunAsync(string what, int? votes)
     {
         var system = new LocalSystem(LocalSettings.FromEnvironment(), Console.Out);
         if (!system.IsDatabaseRunning)
         {
             throw new CliException("nothing runs: start with ./voting up --detach");
+        }
+
+        if (system.Tls && what is "accept" or "balancer" or "tls")
+        {
+            throw new CliException($"bench {what} sends plain HTTP to the front ends or the balancer, which up --tls refuses: run it on ./voting up without --tls");
         }
 
         await DebianPackages.EnsureAsync(Console.Out, Requirement.Wrk, Requirement.Jq, Requirement.Curl, Requirement.RedisTools);
@@ -58,8 +74,15 @@ internal static class BenchCommand
             info.Environment[key] = Convert.ToString(value, CultureInfo.InvariantCulture);
         }
 
+        // bench tls: the same balancer beside the system's, with TLS, for as long as the benchmark runs.
+        await using var tlsBalancer = what == "tls" ? await StartTlsBalancerAsync(system, info) : null;
         using var bench = Process.Start(info) ?? throw new CliException($"bench/{what}.sh did not start");
         await bench.WaitForExitAsync();
+        if (tlsBalancer is not null)
+        {
+            await tlsBalancer.StopAsync(TimeSpan.FromSeconds(25));
+        }
+
         return bench.ExitCode;
     }
 }

@@ -36,7 +36,13 @@ internal static class LoadCommand
         }
 
         string frontends;
-        if (throughBalancer)
+        if (system.Tls)
+        {
+            // The front ends require HTTPS, which only the balancer serves: every voter goes through it, trusting its certificate.
+            frontends = system.IsRunning("balancer") ? system.HttpsUrl.ToString() : throw new CliException("the load balancer does not run");
+            options = ["--ca", system.Certificate().CertificatePath, .. options];
+        }
+        else if (throughBalancer)
         {
             frontends = system.IsRunning("balancer") ? system.Find("balancer")!.Url.ToString() : throw new CliException("the load balancer does not run");
         }

@@ -17,6 +17,11 @@ internal static class UpCommand
             Description = "PostgreSQL as a primary (VOTING_PG_PORT) with a synchronous standby (the next port) and automatic failover " +
                 "(pg_auto_failover; its monitor on the port after), instead of one server",
         };
+        var tls = new Option<bool>("--tls")
+        {
+            Description = "the load balancer serves HTTPS (VOTING_BALANCER_HTTPS_PORT, 8443) with a self-signed certificate made in .voting/tls/ " +
+                "for 127.0.0.1 and localhost, its HTTP port redirecting there; the front ends then require HTTPS, as in production",
+        };
         var command = new Command("up",
             "install what is missing, start PostgreSQL, the worker silo(s), the web front ends (each with its own Redis), the load " +
             "balancer and the results app; print the URLs. Ctrl-C stops everything (with --detach, ./voting down does). " +
@@ -24,16 +29,23 @@ internal static class UpCommand
         {
             detach,
             postgresHa,
+            tls,
         };
-        command.SetAction((parse, _) => RunAsync(parse.GetValue(detach), parse.GetValue(postgresHa)));
+        command.SetAction((parse, _) => RunAsync(parse.GetValue(detach), parse.GetValue(postgresHa), parse.GetValue(tls)));
         return command;
     }
 
-    private static async Task<int> RunAsync(bool detach, bool postgresHa)
+    private static async Task<int> RunAsync(bool detach, bool postgresHa, bool tls)
     {
         var output = Console.Out;
         var system = new LocalSystem(LocalSettings.FromEnvironment(), output);
         var settings = system.Settings;
+        if (tls != system.Tls && system.IsRunning("balancer"))
+        {
+            throw new CliException(tls ? "the system runs without TLS: ./voting down first, then up --tls." : "the system runs with TLS (up --tls): ./voting down first, or up --tls.");
+        }
+
+        var certificate = tls ? system.EnableTls() : null;
         await DebianPackages.EnsureAsync(output, postgresHa ? [.. Requirement.Servers, Requirement.PostgresHa] : Requirement.Servers);
 
         // Ctrl-C (or SIGTERM) from here on stops everything, also while it is still starting.
@@ -59,11 +71,20 @@ internal static class UpCommand
         output.WriteLine();
         output.WriteLine("Voting.Orleans is up.");
         var balancer = system.Find("balancer");
-        output.WriteLine($"  Vote:       http://127.0.0.1:{settings.BalancerPort}/   (load balancer over the front ends; its view: {balancer?.ManagementUrl}balancer/frontends)");
+        if (certificate is not null)
+        {
+            output.WriteLine($"  Vote:       {system.HttpsUrl}   (load balancer over the front ends, HTTPS; http://127.0.0.1:{settings.BalancerPort}/ redirects there; its view: {balancer?.ManagementUrl}balancer/frontends)");
+            output.WriteLine($"  TLS:        self-signed certificate {certificate.CertificatePath}: curl --cacert {certificate.CertificatePath}, ./voting load --ca is passed it");
+        }
+        else
+        {
+            output.WriteLine($"  Vote:       http://127.0.0.1:{settings.BalancerPort}/   (load balancer over the front ends; its view: {balancer?.ManagementUrl}balancer/frontends)");
+        }
+
         foreach (var frontend in system.Components().Where(c => c.Kind is ComponentKind.Frontend))
         {
             var redis = system.Find(ComponentRecord.NameOf(ComponentKind.Redis, frontend.Index));
-            output.WriteLine($"  Front end:  {frontend.Url}   ({frontend.Name}, Redis 127.0.0.1:{redis?.Port})");
+            output.WriteLine($"  Front end:  {frontend.Url}   ({frontend.Name}, Redis 127.0.0.1:{redis?.Port}{(certificate is null ? "" : "; HTTPS only, through the balancer")})");
         }
 
         output.WriteLine($"  Results:    http://127.0.0.1:{settings.ResultsPort}/   (JSON: /api/results)");

@@ -41,6 +41,12 @@ internal sealed partial record LocalSettings
 
     public int BalancerPort { get; init; } = 8080;
 
+    /// <summary>The balancer's HTTPS port with <c>up --tls</c> (its plain port then redirects there).</summary>
+    public int BalancerHttpsPort { get; init; } = 8443;
+
+    /// <summary><c>up --tls</c>: the self-signed certificate (and key) of the balancer's HTTPS, made once for 127.0.0.1 and localhost.</summary>
+    public string TlsDirectory => Path.Combine(Data, "tls");
+
     public int WorkerHttpBase { get; init; } = 8069;
 
     public int WorkerSiloBase { get; init; } = 11110;
@@ -113,6 +119,7 @@ internal sealed partial record LocalSettings
             PostgresPort = Number("VOTING_PG_PORT", 5433, 1, 65535),
             ResultsPort = Number("VOTING_RESULTS_PORT", 8090, 1, 65535),
             BalancerPort = Number("VOTING_BALANCER_PORT", 8080, 1, 65535),
+            BalancerHttpsPort = Number("VOTING_BALANCER_HTTPS_PORT", 8443, 1, 65535),
             WorkerHttpBase = Number("VOTING_WORKER_HTTP_BASE", 8069, 0, MaxPort),
             WorkerSiloBase = Number("VOTING_WORKER_SILO_BASE", 11110, 0, MaxPort),
             WorkerGatewayBase = Number("VOTING_WORKER_GATEWAY_BASE", 29999, 0, MaxPort),

@@ -2,6 +2,7 @@ using System.Globalization;
 using Voting.Local.Applications;
 using Voting.Local.Processes;
 using Voting.Local.Servers;
+using Voting.Local.Tls;
 
 namespace Voting.Cli.Local;
 
@@ -41,6 +42,39 @@ internal sealed class LocalSystem
     /// pg_auto_failover monitor (<c>run/postgres-ha</c> says so until <c>down</c>).
     /// </summary>
     public bool HighAvailability => File.Exists(HighAvailabilityMarker);
+
+    /// <summary>
+    /// True once <c>up --tls</c> gave the balancer HTTPS (<c>run/tls</c> says so until <c>down</c>): the front ends then
+    /// require it, as in production, and are reached through the balancer only.
+    /// </summary>
+    public bool Tls => File.Exists(TlsMarker);
+
+    /// <summary>The balancer's HTTPS address with <see cref="Tls"/>.</summary>
+    public Uri HttpsUrl => new($"https://127.0.0.1:{Settings.BalancerHttpsPort.ToString(CultureInfo.InvariantCulture)}/");
+
+    /// <summary>
+    /// Turns TLS on for the next start (until <c>down</c>), with the certificate in <see cref="LocalSettings.TlsDirectory"/>:
+    /// made for 127.0.0.1 and localhost the first time, and again when it has less than a week left.
+    /// </summary>
+    public EdgeCertificate EnableTls()
+    {
+        Directory.CreateDirectory(Settings.Run);
+        File.WriteAllText(TlsMarker, "tls\n");
+        return Certificate();
+    }
+
+    /// <summary>The balancer's certificate for <see cref="Tls"/>, made when missing or about to expire.</summary>
+    public EdgeCertificate Certificate()
+    {
+        var existing = new EdgeCertificate(Path.Combine(Settings.TlsDirectory, "edge.crt"), Path.Combine(Settings.TlsDirectory, "edge.key"));
+        if (File.Exists(existing.CertificatePath) && File.Exists(existing.KeyPath) && existing.Load().NotAfter.ToUniversalTime() > DateTime.UtcNow.AddDays(7))
+        {
+            return existing;
+        }
+
+        _output.WriteLine($"  making a self-signed certificate for 127.0.0.1 and localhost in {Settings.TlsDirectory}");
+        return EdgeCertificate.Create(Settings.TlsDirectory, EdgeCertificate.Loopback, TimeSpan.FromDays(90));
+    }
 
     /// <summary>The process names of the votes database: <c>postgres</c>, or the formation's monitor and nodes.</summary>
     public IReadOnlyList<string> DatabaseNames => HighAvailability
@@ -207,11 +241,37 @@ internal sealed class LocalSystem
     /// </summary>
     public AppProcess StartBalancer()
     {
-        var seeds = Enumerable.Range(1, Settings.Frontends).ToDictionary(
-            i => "Balancer__Frontends__" + ComponentRecord.NameOf(ComponentKind.Frontend, i),
-            i => (string?)$"http://127.0.0.1:{PortOf(ComponentRecord.NameOf(ComponentKind.Frontend, i), Settings.WebHttpBase + i).ToString(CultureInfo.InvariantCulture)}/");
-        return Start(Apps().Balancer("balancer", seeds, PortsOf("balancer", Planned(Settings.BalancerPort))));
+        var settings = BalancerSeeds();
+        if (Tls)
+        {
+            foreach (var (key, value) in Certificate().BalancerSettings(HttpsUrl.ToString().TrimEnd('/')))
+            {
+                settings[key] = value;
+            }
+        }
+
+        return Start(Apps().Balancer("balancer", settings, PortsOf("balancer", Planned(Settings.BalancerPort))));
     }
+
+    /// <summary>
+    /// For <c>./voting bench tls</c>: a second balancer beside the system's plain one, routing to the same front ends,
+    /// that serves HTTPS at <paramref name="https"/> (free ports otherwise). Not remembered in <c>run/</c>: the caller stops it.
+    /// </summary>
+    public AppProcess StartBenchTlsBalancer(Uri https)
+    {
+        var settings = BalancerSeeds();
+        foreach (var (key, value) in Certificate().BalancerSettings(https.ToString().TrimEnd('/')))
+        {
+            settings[key] = value;
+        }
+
+        return AppProcess.Start(Apps().Balancer("bench-tls-balancer", settings));
+    }
+
+    /// <summary>The front ends <c>up</c> starts, which a balancer routes to before the registry can be read.</summary>
+    private Dictionary<string, string?> BalancerSeeds() => Enumerable.Range(1, Settings.Frontends).ToDictionary(
+        i => "Balancer__Frontends__" + ComponentRecord.NameOf(ComponentKind.Frontend, i),
+        i => (string?)$"http://127.0.0.1:{PortOf(ComponentRecord.NameOf(ComponentKind.Frontend, i), Settings.WebHttpBase + i).ToString(CultureInfo.InvariantCulture)}/");
 
     /// <summary>Starts the named process (and a front end's Redis) again; applications are returned to wait for.</summary>
     public async Task<AppProcess?> StartAsync(string name)
@@ -304,6 +364,7 @@ internal sealed class LocalSystem
         }
 
         File.Delete(HighAvailabilityMarker);
+        File.Delete(TlsMarker);
     }
 
     /// <summary>The formation node that is the primary now (0 or 1), or null when the monitor cannot say.</summary>
@@ -364,6 +425,8 @@ internal sealed class LocalSystem
         // Localhost clustering: worker01 keeps the membership table, and clients connect through its gateway.
         PrimarySilo = Settings.Clustering == "Localhost" ? WorkerPorts(1).Silo : null,
         LocalhostGateway = Settings.Clustering == "Localhost" ? WorkerPorts(1).Gateway : null,
+        // With TLS at the balancer the front ends require HTTPS (its X-Forwarded-Proto), as in production.
+        Settings = Tls ? new Dictionary<string, string?> { ["Edge__RequireHttps"] = "true" } : new Dictionary<string, string?>(),
     };
 
     private AppPorts WorkerPorts(int index) => PortsOf(ComponentRecord.NameOf(ComponentKind.Worker, index),
@@ -406,6 +469,8 @@ internal sealed class LocalSystem
     };
 
     private string HighAvailabilityMarker => Path.Combine(Settings.Run, "postgres-ha");
+
+    private string TlsMarker => Path.Combine(Settings.Run, "tls");
 
     private RedisServerOptions RedisOptions(int index)
     {

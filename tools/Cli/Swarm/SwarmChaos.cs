@@ -22,7 +22,7 @@ internal sealed class SwarmChaos(SwarmSystem swarm, TextWriter output)
     {
         var endpoints = await swarm.WaitUntilReadyAsync(await SwarmSystem.FrontendNamesAsync());
         var frontends = await SwarmSystem.FrontendNamesAsync();
-        load = load with { Frontends = [endpoints.Vote], Results = endpoints.Results, Postgres = endpoints.Postgres };
+        load = load with { Frontends = [endpoints.Vote], Results = endpoints.Results, Postgres = endpoints.Postgres, TrustedCertificates = [endpoints.Certificate.Load()] };
         var log = TextWriter.Synchronized(output);
         using var stopSending = new CancellationTokenSource();
         var run = Task.Run(() => LoadRun.RunAsync(load, log, stopSending.Token, CancellationToken.None));
@@ -43,7 +43,7 @@ internal sealed class SwarmChaos(SwarmSystem swarm, TextWriter output)
                 var heal = await fault.Cause(context);
                 await Task.Delay(Hold / 2);
                 // The system takes votes while the fault lasts.
-                if (await ProbeVoteAsync(endpoints.Vote) is { } refused)
+                if (await ProbeVoteAsync(endpoints) is { } refused)
                 {
                     failures.Add($"{fault.Name}: a vote through the balancer was not taken during the fault ({refused})");
                     Step(log, $"  a vote through the balancer was NOT taken during the fault: {refused}");
@@ -87,11 +87,13 @@ internal sealed class SwarmChaos(SwarmSystem swarm, TextWriter output)
     }
 
     /// <summary>One voter's vote through the balancer: null when it was taken (202), else what came back.</summary>
-    private static async Task<string?> ProbeVoteAsync(Uri vote)
+    private static async Task<string?> ProbeVoteAsync(SwarmEndpoints endpoints)
     {
         try
         {
-            using var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = vote, Timeout = TimeSpan.FromSeconds(15) };
+            var handler = new SocketsHttpHandler { CookieContainer = new CookieContainer() };
+            handler.SslOptions.CertificateChainPolicy = endpoints.Certificate.TrustPolicy();
+            using var http = new HttpClient(handler) { BaseAddress = endpoints.Vote, Timeout = TimeSpan.FromSeconds(15) };
             using var page = await http.GetAsync("/");
             using var response = await http.PostAsJsonAsync("/api/votes", new { option = "a" });
             return response.StatusCode == HttpStatusCode.Accepted ? null : $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";

@@ -5,6 +5,7 @@ using Voting.Local;
 using Voting.Local.Applications;
 using Voting.Local.Security;
 using Voting.Local.Servers;
+using Voting.Local.Tls;
 
 namespace Voting.Cli.Swarm;
 
@@ -16,7 +17,10 @@ namespace Voting.Cli.Swarm;
 /// <param name="BalancerManagement">The balancer's management port (<c>/balancer/frontends</c>), through its tunnel.</param>
 /// <param name="ResultsManagement">The results app's management port (<c>/api/pipeline</c>), through its tunnel.</param>
 /// <param name="ManagementToken">The token every management port requires (the stack's secret <c>voting_management_token</c>).</param>
-internal sealed record SwarmEndpoints(Uri Vote, Uri Results, Uri? Dashboard, string Postgres, Uri BalancerManagement, Uri ResultsManagement, string ManagementToken);
+/// <param name="VoteProbe">The balancer's plain-HTTP port, which redirects to <paramref name="Vote"/> but answers the health probes.</param>
+/// <param name="Certificate">The balancer's self-signed certificate (the stack's secrets <c>voting_edge_tls_cert</c> and <c>_key</c>), to trust for <paramref name="Vote"/>.</param>
+internal sealed record SwarmEndpoints(
+    Uri Vote, Uri Results, Uri? Dashboard, string Postgres, Uri BalancerManagement, Uri ResultsManagement, string ManagementToken, Uri VoteProbe, EdgeCertificate Certificate);
 
 /// <summary>
 /// Voting.Orleans deployed with <c>deploy/swarm/stack.yml</c> on the tutorial's nodes (<see cref="SwarmNodes"/>), with
@@ -66,6 +70,9 @@ internal sealed class SwarmSystem
     public SwarmImages Images { get; }
 
     private string SecretsFile => Path.Combine(_directory, "secrets.json");
+
+    /// <summary>The balancer's certificate, made with the secrets for node interlock's name and address.</summary>
+    private EdgeCertificate Certificate => new(Path.Combine(_directory, "tls", "edge.crt"), Path.Combine(_directory, "tls", "edge.key"));
 
     // --- up, add, down ----------------------------------------------------------------------------------------
 
@@ -167,14 +174,16 @@ internal sealed class SwarmSystem
         Uri Management(string service) => new($"http://{interlock}:{ManagementTunnels.Single(t => t.Service == service).Port.ToString(System.Globalization.CultureInfo.InvariantCulture)}/");
         var dashboard = new Uri(Management("worker"), "dashboard/");
         return new SwarmEndpoints(
-            new Uri($"http://{interlock}/"),
+            new Uri($"https://{interlock}/"),
             new Uri($"http://{store}:8090/"),
             await Readiness.StatusAsync(Management("worker")) == 200 ? dashboard : null,
             // Both data nodes through the tunnels, keeping to the one that takes writes, as the applications do.
             $"Host={hosts};Database=voting;Username=voting;Password={password};Timeout=5;Target Session Attributes=read-write;Host Recheck Seconds=1",
             Management("balancer"),
             Management("results"),
-            token);
+            token,
+            new Uri($"http://{interlock}/"),
+            Certificate);
     }
 
     /// <summary>Nodes, services, tasks and whether each published address answers ready.</summary>
@@ -217,7 +226,7 @@ internal sealed class SwarmSystem
 
         var endpoints = await EndpointsAsync();
         _output.WriteLine("Readiness:");
-        foreach (var (name, url) in new (string, Uri?)[] { ("Vote", endpoints.Vote), ("Results", endpoints.Results), ("Dashboard", endpoints.Dashboard) })
+        foreach (var (name, url) in new (string, Uri?)[] { ("Vote", endpoints.VoteProbe), ("Results", endpoints.Results), ("Dashboard", endpoints.Dashboard) })
         {
             var status = url is null ? null : await Readiness.StatusAsync(new Uri(url, "/"));
             _output.WriteLine($"  {name + ":",-11} {url?.ToString() ?? "(no worker task)"}   ready: {status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "000"}");
@@ -231,7 +240,8 @@ internal sealed class SwarmSystem
     {
         _output.WriteLine();
         _output.WriteLine($"Voting.Orleans runs on Docker Swarm ({Clustering} clustering).");
-        _output.WriteLine($"  Vote:       {endpoints.Vote}   (the balancer on node interlock; its view: {endpoints.BalancerManagement}balancer/frontends)");
+        _output.WriteLine($"  Vote:       {endpoints.Vote}   (the balancer on node interlock, HTTPS; {endpoints.VoteProbe} redirects there; its view: {endpoints.BalancerManagement}balancer/frontends)");
+        _output.WriteLine($"  TLS:        self-signed certificate {endpoints.Certificate.CertificatePath} (curl --cacert; the load tool's --ca)");
         _output.WriteLine($"  Results:    {endpoints.Results}   (on node store; JSON: /api/results)");
         _output.WriteLine($"  Dashboard:  {endpoints.Dashboard?.ToString() ?? "(no worker task)"}   (worker01; drainers: /api/drainers)");
         _output.WriteLine($"  Management: the applications' management ports, through tunnels on node {TunnelNode} (never published by the stack); " +
@@ -320,7 +330,7 @@ internal sealed class SwarmSystem
             try
             {
                 var endpoints = await EndpointsAsync();
-                var vote = await Readiness.StatusAsync(endpoints.Vote);
+                var vote = await Readiness.StatusAsync(endpoints.VoteProbe);
                 var results = await Readiness.StatusAsync(endpoints.Results);
                 var routed = await AvailableFrontendsAsync(endpoints);
                 last = $"balancer {vote?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "000"}, results {results?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "000"}, " +
@@ -395,10 +405,13 @@ internal sealed class SwarmSystem
 
     /// <summary>
     /// The stack's secrets, new for every Swarm: the database password, its connection string, the voter-cookie key,
-    /// the forensic hashes' key, the management token and the cluster's certificate.
+    /// the forensic hashes' key, the management token, the cluster's certificate, Consul's tokens, and the balancer's
+    /// certificate (self-signed, for node interlock's name and address) and key.
     /// </summary>
     private async Task CreateSecretsAsync()
     {
+        var interlock = await SwarmNodes.AddressOfAsync(SwarmNodes.Tutorial[1]);
+        var certificate = EdgeCertificate.Create(Path.GetDirectoryName(Certificate.CertificatePath)!, [SwarmNodes.Tutorial[1].Name, interlock, .. EdgeCertificate.Loopback], TimeSpan.FromDays(90));
         var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         var (clusterCertificate, clusterKey) = ClusterCertificate.Create("voting-cluster", DateTimeOffset.UtcNow);
         var hosts = string.Join(',', PostgresNodes.Select(n => n.Service + ":5432"));
@@ -419,6 +432,8 @@ internal sealed class SwarmSystem
             // machine's Swarm keeps membership in PostgreSQL and runs no Consul, but the stack mounts them.
             ["voting_consul_management_token"] = Guid.NewGuid().ToString(),
             ["voting_consul_token"] = Guid.NewGuid().ToString(),
+            ["voting_edge_tls_cert"] = await File.ReadAllTextAsync(certificate.CertificatePath),
+            ["voting_edge_tls_key"] = await File.ReadAllTextAsync(certificate.KeyPath),
         };
         foreach (var (name, value) in secrets)
         {

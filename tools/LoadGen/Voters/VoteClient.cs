@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Voting.LoadGen.Measuring;
 
@@ -25,7 +26,8 @@ internal enum VoteResult
 
 /// <summary>
 /// One vote's answer; <see cref="VoteId"/> and <see cref="AcceptedAt"/> come from a JSON receipt, <see cref="Cookie"/>
-/// is the voter cookie the answer set (naming this vote, so that the voter's next vote is ordered after it).
+/// is the voter cookie the answer set, as a <c>Cookie</c> header (naming this vote, so that the voter's next vote is
+/// ordered after it).
 /// </summary>
 internal readonly record struct VoteAnswer(VoteResult Result, Guid VoteId = default, DateTime AcceptedAt = default, string? Cookie = null);
 
@@ -35,29 +37,50 @@ internal readonly record struct VoteAnswer(VoteResult Result, Guid VoteId = defa
 /// </summary>
 internal sealed class VoteClient(HttpClient http, VoteRequests requests, IReadOnlyList<Uri> frontends, LoadCounters counters, LoadLatencies latencies)
 {
-    private const string CookiePrefix = "voter_id=";
+    /// <summary>The voter cookie's names: over HTTPS (<c>__Host-</c>, Secure) and over plain HTTP.</summary>
+    private static readonly string[] CookiePrefixes = ["__Host-voter_id=", "voter_id="];
+
     private const int AnswerBufferBytes = 16 * 1024;
     private readonly Uri[] _pages = [.. frontends.Select(LoadOptions.Directory)];
     private readonly Uri[] _votes = [.. frontends.Select(f => new Uri(LoadOptions.Directory(f), "api/votes"))];
 
     public int Frontends => _pages.Length;
 
-    /// <summary>Creates the client every voter shares: no cookies, no proxy, no redirects.</summary>
-    public static HttpClient CreateHttpClient(LoadOptions options) => new(new SocketsHttpHandler
+    /// <summary>
+    /// Creates the client every voter shares: no cookies, no proxy, no redirects; over HTTPS, the system's trusted
+    /// certificates, or only <see cref="LoadOptions.TrustedCertificates"/> when given (a self-signed edge certificate).
+    /// </summary>
+    public static HttpClient CreateHttpClient(LoadOptions options)
     {
-        UseCookies = false,
-        UseProxy = false,
-        AllowAutoRedirect = false,
-        AutomaticDecompression = DecompressionMethods.None,
-        ConnectTimeout = options.RequestTimeout,
-        PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-    })
+        var handler = new SocketsHttpHandler
+        {
+            UseCookies = false,
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            AutomaticDecompression = DecompressionMethods.None,
+            ConnectTimeout = options.RequestTimeout,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+        };
+        if (options.TrustedCertificates is { Count: > 0 } trusted)
+        {
+            // The chain (and the host name) is still checked, against these roots instead of the system's.
+            var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
+            policy.CustomTrustStore.AddRange(trusted.ToArray());
+            handler.SslOptions.CertificateChainPolicy = policy;
+        }
+
+        return new HttpClient(handler) { Timeout = options.RequestTimeout };
+    }
+
+    /// <summary>The voter id at the start of a voter cookie's value (<c>Cookie</c> header <c>name=value</c>), or null.</summary>
+    public static Guid? VoterIdOf(string cookieHeader)
     {
-        Timeout = options.RequestTimeout,
-    };
+        var value = cookieHeader.AsSpan(cookieHeader.IndexOf('=', StringComparison.Ordinal) + 1);
+        return value.Length >= 32 && Guid.TryParseExact(value[..32], "N", out var voterId) ? voterId : null;
+    }
 
     /// <summary>
-    /// <c>GET /</c>: the vote page, which issues the voter cookie. Returns the cookie's value, or null.
+    /// <c>GET /</c>: the vote page, which issues the voter cookie. Returns it as a <c>Cookie</c> header, or null.
     /// <paramref name="forwardedFor"/>: the client address presented as a proxy hop would (null: the tool's own).
     /// </summary>
     public async Task<string?> OpenPageAsync(int frontend, string? forwardedFor, CancellationToken abort)
@@ -177,7 +200,10 @@ internal sealed class VoteClient(HttpClient http, VoteRequests requests, IReadOn
         }
     }
 
-    /// <summary>The voter cookie's value from an answer's <c>Set-Cookie</c> header.</summary>
+    /// <summary>
+    /// The voter cookie from an answer's <c>Set-Cookie</c> headers, as the <c>Cookie</c> header a browser sends back
+    /// (<c>name=value</c>); a header that removes a cookie (an empty value) is passed over.
+    /// </summary>
     private static string? VoterCookie(HttpResponseMessage response)
     {
         if (!response.Headers.TryGetValues("Set-Cookie", out var cookies))
@@ -187,11 +213,17 @@ internal sealed class VoteClient(HttpClient http, VoteRequests requests, IReadOn
 
         foreach (var cookie in cookies)
         {
-            if (cookie.StartsWith(CookiePrefix, StringComparison.Ordinal))
+            foreach (var prefix in CookiePrefixes)
             {
-                var end = cookie.IndexOf(';', StringComparison.Ordinal);
-                var value = cookie[CookiePrefix.Length..(end < 0 ? cookie.Length : end)];
-                return value.Length > 32 ? value : null;
+                if (cookie.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    var end = cookie.IndexOf(';', StringComparison.Ordinal);
+                    var header = cookie[..(end < 0 ? cookie.Length : end)];
+                    if (header.Length > prefix.Length + 32)
+                    {
+                        return header;
+                    }
+                }
             }
         }
 

@@ -45,14 +45,13 @@ internal sealed class VoterSimulation(LoadOptions options, VoteRequests requests
         var address = stuffing ? null : SimulatedAddresses.For(index, options.VotersPerAddress);
 
         Interlocked.Increment(ref _started);
-        var cookie = await client.OpenPageAsync(index % client.Frontends, address, abort);
-        if (cookie is null || !Guid.TryParseExact(cookie.AsSpan(0, 32), "N", out var voterId))
+        var cookieHeader = await client.OpenPageAsync(index % client.Frontends, address, abort);
+        if (cookieHeader is null || VoteClient.VoterIdOf(cookieHeader) is not { } voterId)
         {
             return;
         }
 
         truth.Begin(index, voterId);
-        var cookieHeader = "voter_id=" + cookie;
         switch (kind)
         {
             case VoterKind.Once:
@@ -81,7 +80,7 @@ internal sealed class VoterSimulation(LoadOptions options, VoteRequests requests
 
                     var answer = await client.VoteAsync(random.Next(client.Frontends), address, cookieHeader, voterId, option, form, abort);
                     Apply(index, option, form, answer);
-                    cookieHeader = answer.Cookie is { } latest ? "voter_id=" + latest : cookieHeader;
+                    cookieHeader = answer.Cookie ?? cookieHeader;
                 }
 
                 break;

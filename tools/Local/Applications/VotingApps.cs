@@ -58,6 +58,9 @@ public sealed class VotingApps(string connectionString, string logDirectory, str
             ["Frontend__Id"] = name,
             ["Frontend__Redis"] = redisEndpoint,
             ["VoterCookie__SigningKey"] = signingKey,
+            // Plain HTTP on loopback: the front ends take it (in production they require HTTPS at the balancer).
+            // ./voting up --tls and the TLS tests turn it on.
+            ["Edge__RequireHttps"] = "false",
         }, overrides);
     }
 
