@@ -30,7 +30,16 @@ public sealed partial class IdentityChallengeTests(VotingSystemFixture system) :
             ["Challenge__Mode"] = "ProofOfWork",
             ["Challenge__Difficulty"] = Difficulty.ToString(CultureInfo.InvariantCulture),
         });
-        await _web.WaitReadyAsync(StartTimeout);
+        try
+        {
+            await _web.WaitReadyAsync(StartTimeout);
+        }
+        catch
+        {
+            // xunit disposes nothing whose initialisation failed: stop them here.
+            await DisposeAsync();
+            throw;
+        }
     }
 
     public async Task DisposeAsync()
