@@ -1,6 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using Voting.Local.Security;
+using Voting.Local.Tls;
 using Voting.Testing;
 
 namespace Voting.EndToEnd.Tests;

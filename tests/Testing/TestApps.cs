@@ -1,5 +1,5 @@
 using Voting.Local.Applications;
-using Voting.Local.Security;
+using Voting.Local.Tls;
 
 namespace Voting.Testing;
 

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Orleans.Configuration;
 using Orleans.TestingHost;
 using Voting.Clustering.Tls;
-using Voting.Local.Security;
+using Voting.Local.Tls;
 using Voting.Testing;
 
 namespace Voting.Clustering.Tests.Tls;

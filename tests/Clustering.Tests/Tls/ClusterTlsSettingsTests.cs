@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
-using Voting.Local.Security;
+using Voting.Local.Tls;
 using Voting.Testing;
 
 namespace Voting.Clustering.Tests.Tls;

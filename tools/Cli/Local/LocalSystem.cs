@@ -420,7 +420,7 @@ internal sealed class LocalSystem
     {
         ManagementToken = ManagementToken(),
         // One per system, in the data directory: every silo and client of it presents it, and requires it of the others.
-        ClusterCertificate = Voting.Local.Security.ClusterCertificate.ReadOrCreate(Path.Combine(Settings.Data, "cluster-tls")),
+        ClusterCertificate = Voting.Local.Tls.ClusterCertificate.ReadOrCreate(Path.Combine(Settings.Data, "cluster-tls")),
         Clustering = Settings.Clustering,
         // Localhost clustering: worker01 keeps the membership table, and clients connect through its gateway.
         PrimarySilo = Settings.Clustering == "Localhost" ? WorkerPorts(1).Silo : null,

@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Voting.Local;
 using Voting.Local.Applications;
-using Voting.Local.Security;
 using Voting.Local.Servers;
 using Voting.Local.Tls;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Voting.Local.Security;
+using Voting.Local.Tls;
 
 namespace Voting.Local.Applications;
 

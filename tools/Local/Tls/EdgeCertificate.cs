@@ -22,7 +22,7 @@ public sealed record EdgeCertificate(string CertificatePath, string KeyPath)
     {
         Directory.CreateDirectory(directory);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={names[0]}, O=Voting.Orleans", key, HashAlgorithmName.SHA256);
+        var request = SelfSignedCertificate.Request($"CN={names[0]}, O=Voting.Orleans", key, SelfSignedCertificate.ServerAuthentication);
         var alternativeNames = new SubjectAlternativeNameBuilder();
         foreach (var name in names)
         {
@@ -37,23 +37,12 @@ public sealed record EdgeCertificate(string CertificatePath, string KeyPath)
         }
 
         request.CertificateExtensions.Add(alternativeNames.Build());
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: false, hasPathLengthConstraint: false, pathLengthConstraint: 0, critical: true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1", "Server Authentication")], critical: false));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
 
         // Valid from a minute ago: a clock a little behind on the other side still accepts it.
         var now = DateTimeOffset.UtcNow;
         using var certificate = request.CreateSelfSigned(now.AddMinutes(-1), now.Add(validity));
         var written = new EdgeCertificate(Path.Combine(directory, fileName + ".crt"), Path.Combine(directory, fileName + ".key"));
-        File.WriteAllText(written.CertificatePath, certificate.ExportCertificatePem() + "\n");
-        File.WriteAllText(written.KeyPath, "");
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(written.KeyPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        File.WriteAllText(written.KeyPath, key.ExportPkcs8PrivateKeyPem() + "\n");
+        SelfSignedCertificate.Write(written.CertificatePath, certificate.ExportCertificatePem() + "\n", written.KeyPath, key.ExportPkcs8PrivateKeyPem() + "\n");
         return written;
     }
 

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Voting.Local.Security;
+namespace Voting.Local.Tls;
 
 /// <summary>
 /// The certificate every member of one cluster presents for Orleans' mutual TLS (<c>Clustering:Tls</c>): self-signed,
@@ -30,8 +30,7 @@ public sealed record ClusterCertificate(string CertificatePath, string KeyPath)
         {
             Directory.CreateDirectory(directory);
             var (pem, key) = Create(subject, DateTimeOffset.UtcNow);
-            WriteOwnerOnly(certificate.KeyPath, key);
-            WriteOwnerOnly(certificate.CertificatePath, pem);
+            SelfSignedCertificate.Write(certificate.CertificatePath, pem, certificate.KeyPath, key);
         }
 
         return certificate;
@@ -41,12 +40,7 @@ public sealed record ClusterCertificate(string CertificatePath, string KeyPath)
     public static (string Certificate, string Key) Create(string subject, DateTimeOffset notBefore, TimeSpan? lifetime = null)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={subject}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: false, hasPathLengthConstraint: false, pathLengthConstraint: 0, critical: true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, critical: true));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(
-            [new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], critical: false));
-        request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
+        var request = SelfSignedCertificate.Request($"CN={subject}", key, SelfSignedCertificate.ServerAuthentication, SelfSignedCertificate.ClientAuthentication);
         // Backdated a little: members whose clocks lag behind the one that made it still accept it.
         using var certificate = request.CreateSelfSigned(notBefore.AddMinutes(-5), notBefore + (lifetime ?? Lifetime));
         return (certificate.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
@@ -61,16 +55,5 @@ public sealed record ClusterCertificate(string CertificatePath, string KeyPath)
 
         using var certificate = X509Certificate2.CreateFromPemFile(CertificatePath, KeyPath);
         return certificate.NotAfter > DateTime.Now.AddDays(1);
-    }
-
-    private static void WriteOwnerOnly(string path, string contents)
-    {
-        File.WriteAllText(path + ".tmp", contents);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path + ".tmp", UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
-        File.Move(path + ".tmp", path, overwrite: true);
     }
 }
