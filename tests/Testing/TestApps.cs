@@ -1,4 +1,5 @@
 using Voting.Local.Applications;
+using Voting.Local.Servers;
 
 namespace Voting.Testing;
 
@@ -10,6 +11,12 @@ public static class TestApps
 
     /// <summary>The management token every application of a test system requires on its management port.</summary>
     public static readonly string ManagementToken = "test-management-token-" + new string('m', 32);
+
+    /// <summary>The ACL users of every test Redis (<see cref="TestServers.StartRedisAsync"/>) and the applications' credentials.</summary>
+    public static readonly RedisAccounts RedisAccounts = new(
+        new RedisCredential(RedisAccounts.FrontendUser, "test-frontend-password-" + new string('f', 24)),
+        new RedisCredential(RedisAccounts.DrainerUser, "test-drainer-password-" + new string('d', 24)),
+        new RedisCredential(RedisAccounts.OperatorUser, "test-operator-password-" + new string('o', 24)));
 
     /// <summary>A client of the applications' management ports, with <see cref="ManagementToken"/>.</summary>
     public static HttpClient ManagementClient(TimeSpan? timeout = null) => Local.Applications.ManagementToken.Client(ManagementToken, timeout);
@@ -25,5 +32,5 @@ public static class TestApps
     };
 
     public static VotingApps Create(string connectionString, string logDirectory) =>
-        new(connectionString, logDirectory, SigningKey) { Settings = QuickTimings, ManagementToken = ManagementToken };
+        new(connectionString, logDirectory, SigningKey) { Settings = QuickTimings, ManagementToken = ManagementToken, Redis = RedisAccounts };
 }

@@ -35,7 +35,8 @@ public static class TestServers
         });
     }
 
-    public static Task<RedisServer> StartRedisAsync(string appendFsync = "everysec", string? maxMemory = null)
+    /// <summary>A Redis with the test ACL users (<see cref="TestApps.RedisAccounts"/>, or <paramref name="accounts"/>), as every front end's runs.</summary>
+    public static Task<RedisServer> StartRedisAsync(string appendFsync = "everysec", string? maxMemory = null, RedisAccounts? accounts = null)
     {
         var directory = TestDirectories.Create("redis");
         return RedisServer.StartAsync(new RedisServerOptions
@@ -45,6 +46,7 @@ public static class TestServers
             LogPath = Path.Combine(directory, "redis.log"),
             AppendFsync = appendFsync,
             MaxMemory = maxMemory,
+            Accounts = accounts ?? TestApps.RedisAccounts,
             DeleteOnDispose = true,
         });
     }

@@ -358,6 +358,7 @@ internal sealed class LocalSystem
     private VotingApps Apps() => new(ConnectionString, Settings.Logs, SigningKey())
     {
         ManagementToken = ManagementToken(),
+        Redis = RedisAccounts(),
         Clustering = Settings.Clustering,
         // Localhost clustering: worker01 keeps the membership table, and clients connect through its gateway.
         PrimarySilo = Settings.Clustering == "Localhost" ? WorkerPorts(1).Silo : null,
@@ -416,8 +417,12 @@ internal sealed class LocalSystem
             LogPath = LogPath(name),
             AppendFsync = Settings.AppendFsync,
             MaxMemory = Settings.RedisMaxMemory,
+            Accounts = RedisAccounts(),
         };
     }
+
+    /// <summary>The Redis ACL users' passwords, made once for this system and kept in the data directory (mode 0600).</summary>
+    private RedisAccounts RedisAccounts() => Voting.Local.Servers.RedisAccounts.ReadOrCreate(Settings.Data);
 
     /// <summary>The ports the process had when it was last started here, else <paramref name="planned"/>.</summary>
     private AppPorts PortsOf(string name, AppPorts planned) =>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Voting.Local.Servers;
 
 namespace Voting.Local.Applications;
 
@@ -18,6 +19,12 @@ public sealed class VotingApps(string connectionString, string logDirectory, str
 
     /// <summary>The management token every application requires on its management port (at least 32 characters).</summary>
     public required string ManagementToken { get; init; }
+
+    /// <summary>
+    /// The ACL users of the front ends' Redis servers: each front end connects as <see cref="RedisAccounts.Frontend"/>,
+    /// each worker's drainers as <see cref="RedisAccounts.Drainer"/>. None: Redis's <c>default</c> user.
+    /// </summary>
+    public RedisAccounts? Redis { get; init; }
 
     /// <summary>
     /// The membership table: <c>AdoNet</c> (PostgreSQL) or <c>Localhost</c>, where <see cref="PrimarySilo"/> keeps it
@@ -40,6 +47,8 @@ public sealed class VotingApps(string connectionString, string logDirectory, str
         return Launch(name, "Silo", "Voting.Silo", ports, Silo(ports), new Dictionary<string, string?>
         {
             ["Postgres__ConnectionString"] = connectionString,
+            ["Drainers__RedisUser"] = Redis?.Drainer.User,
+            ["Drainers__RedisPassword"] = Redis?.Drainer.Password,
         }, overrides);
     }
 
@@ -50,6 +59,8 @@ public sealed class VotingApps(string connectionString, string logDirectory, str
         {
             ["Frontend__Id"] = name,
             ["Frontend__Redis"] = redisEndpoint,
+            ["Frontend__RedisUser"] = Redis?.Frontend.User,
+            ["Frontend__RedisPassword"] = Redis?.Frontend.Password,
             ["VoterCookie__SigningKey"] = signingKey,
         }, overrides);
     }
