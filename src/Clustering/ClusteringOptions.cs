@@ -44,6 +44,13 @@ public sealed class ClusteringOptions
     /// <c>Postgres:ConnectionString</c> when that is set.
     /// </summary>
     public string? ConnectionString { get; set; }
+
+    /// <summary>
+    /// The schema owner's connection to that database, with which this silo creates or migrates Orleans' tables;
+    /// defaults to <c>Postgres:MigrationConnectionString</c>. Without it the silo applies missing scripts as its own
+    /// role, or waits for the owner when its role may not.
+    /// </summary>
+    public string? MigrationConnectionString { get; set; }
 }
 
 public enum ClusteringProvider

@@ -85,6 +85,11 @@ public static class ClusteringSettings
             options.ConnectionString = OrleansPoolDefaults.Apply(options.ConnectionString);
         }
 
+        if (string.IsNullOrWhiteSpace(options.MigrationConnectionString))
+        {
+            options.MigrationConnectionString = configuration["Postgres:MigrationConnectionString"];
+        }
+
         if (options.Provider == ClusteringProvider.Consul)
         {
             var consul = new ConsulClusteringOptions();

@@ -1,5 +1,6 @@
 using System.Net;
 using StackExchange.Redis;
+using Voting.Local.Servers;
 using Voting.Testing;
 
 namespace Voting.EndToEnd.Tests;
@@ -45,7 +46,7 @@ public sealed class DataTierCredentialsTests(VotingSystemFixture system) : IDisp
     public async Task NoPasswordShowsInAnApiAnswerOrALogLine()
     {
         var passwords = new[] { TestApps.RedisAccounts.Frontend, TestApps.RedisAccounts.Drainer, TestApps.RedisAccounts.Operator }
-            .Select(c => c.Password).ToArray();
+            .Select(c => c.Password).Concat(TestApps.PostgresRoles.All.Select(r => r.Password)).ToArray();
         var answers = new List<(string What, string Text)>();
         foreach (var (app, path) in new[]
         {
@@ -72,6 +73,27 @@ public sealed class DataTierCredentialsTests(VotingSystemFixture system) : IDisp
                 Assert.False(text.Contains(password, StringComparison.Ordinal), $"{what} shows a password");
             }
         }
+    }
+
+    [Fact]
+    public async Task EveryApplicationConnectsToPostgresAsItsOwnRoleAndNoneAsTheSuperuser()
+    {
+        // Each application names its connections after itself (Npgsql's Application Name), Orleans' own connections
+        // have none: every connection but the tests' own is a service role's.
+        await using var command = system.Database.CreateCommand(
+            "SELECT DISTINCT usename, application_name, r.rolsuper FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid WHERE datname = 'voting'");
+        await using var reader = await command.ExecuteReaderAsync();
+        var connections = new List<(string Role, string Application, bool Superuser)>();
+        while (await reader.ReadAsync())
+        {
+            connections.Add((reader.GetString(0), reader.GetString(1), reader.GetBoolean(2)));
+        }
+
+        var description = string.Join(", ", connections.Select(c => $"{c.Role} ({c.Application})"));
+        Assert.DoesNotContain(connections, c => c.Superuser && c.Application.StartsWith("Voting.", StringComparison.Ordinal));
+        Assert.Contains(connections, c => c is { Role: PostgresRoles.Worker, Application: "Voting.Silo" });
+        Assert.Contains(connections, c => c is { Role: PostgresRoles.Results, Application: "Voting.Results" });
+        Assert.True(connections.Any(c => c.Role == PostgresRoles.Web), "no front end's connection: " + description);
     }
 
     private static string Describe(RedisResult entry)

@@ -18,6 +18,10 @@ public static class TestApps
         new RedisCredential(RedisAccounts.DrainerUser, "test-drainer-password-" + new string('d', 24)),
         new RedisCredential(RedisAccounts.OperatorUser, "test-operator-password-" + new string('o', 24)));
 
+    /// <summary>The login roles of every test PostgreSQL (<see cref="TestServers"/>), with which the applications connect.</summary>
+    public static readonly PostgresRoles PostgresRoles = new(
+        "test-owner-password", "test-worker-password", "test-web-password", "test-results-password", "test-balancer-password");
+
     /// <summary>A client of the applications' management ports, with <see cref="ManagementToken"/>.</summary>
     public static HttpClient ManagementClient(TimeSpan? timeout = null) => Local.Applications.ManagementToken.Client(ManagementToken, timeout);
 
@@ -32,5 +36,5 @@ public static class TestApps
     };
 
     public static VotingApps Create(string connectionString, string logDirectory) =>
-        new(connectionString, logDirectory, SigningKey) { Settings = QuickTimings, ManagementToken = ManagementToken, Redis = RedisAccounts };
+        new(connectionString, logDirectory, SigningKey) { Settings = QuickTimings, ManagementToken = ManagementToken, Redis = RedisAccounts, Roles = PostgresRoles };
 }

@@ -16,6 +16,7 @@ public static class TestServers
             LogPath = Path.Combine(directory, "postgres.log"),
             // Tests kill processes, never the machine (see PostgresServerOptions.Durable).
             Durable = false,
+            Roles = TestApps.PostgresRoles,
             DeleteOnDispose = true,
         });
     }
@@ -31,6 +32,7 @@ public static class TestServers
             NodePorts = [FreePort.Next(), FreePort.Next()],
             LogDirectory = directory,
             Database = "voting",
+            Roles = TestApps.PostgresRoles,
             DeleteOnDispose = true,
         });
     }

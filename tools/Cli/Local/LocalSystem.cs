@@ -359,6 +359,7 @@ internal sealed class LocalSystem
     {
         ManagementToken = ManagementToken(),
         Redis = RedisAccounts(),
+        Roles = PostgresRoles(),
         Clustering = Settings.Clustering,
         // Localhost clustering: worker01 keeps the membership table, and clients connect through its gateway.
         PrimarySilo = Settings.Clustering == "Localhost" ? WorkerPorts(1).Silo : null,
@@ -389,6 +390,7 @@ internal sealed class LocalSystem
         DataDirectory = Path.Combine(Settings.Data, "postgres"),
         Port = PortOf("postgres", Settings.PostgresPort),
         LogPath = LogPath("postgres"),
+        Roles = PostgresRoles(),
     };
 
     /// <summary>
@@ -402,6 +404,7 @@ internal sealed class LocalSystem
         NodePorts = [.. Enumerable.Range(0, ComponentRecord.PostgresHaNodes).Select(i => PortOf(PostgresHaCluster.NodeName(i), Settings.PostgresPort + i))],
         LogDirectory = Settings.Logs,
         Database = Database,
+        Roles = PostgresRoles(),
     };
 
     private string HighAvailabilityMarker => Path.Combine(Settings.Run, "postgres-ha");
@@ -420,6 +423,9 @@ internal sealed class LocalSystem
             Accounts = RedisAccounts(),
         };
     }
+
+    /// <summary>The votes database's login roles' passwords, made once for this system and kept in the data directory (mode 0600).</summary>
+    private PostgresRoles PostgresRoles() => Voting.Local.Servers.PostgresRoles.ReadOrCreate(Settings.Data);
 
     /// <summary>The Redis ACL users' passwords, made once for this system and kept in the data directory (mode 0600).</summary>
     private RedisAccounts RedisAccounts() => Voting.Local.Servers.RedisAccounts.ReadOrCreate(Settings.Data);
