@@ -69,9 +69,10 @@ if [ "$role" = node ]; then
   echo "$operators" | grep -Eq '^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$' || fail "VOTING_PG_OPERATORS must be the operators network's subnet (e.g. 10.0.13.0/24), not '$operators'"
   passwords=${VOTING_PG_ROLE_PASSWORDS:-}
   roles="owner worker web results balancer"
-  for role in $roles; do
-    [ -s "$passwords/voting_postgres_${role}_password" ] \
-      || fail "VOTING_PG_ROLE_PASSWORDS ($passwords) must hold voting_postgres_${role}_password, the password of role voting_$role (a Docker secret)"
+  # (service, not role: $role is this member's.)
+  for service in $roles; do
+    [ -s "$passwords/voting_postgres_${service}_password" ] \
+      || fail "VOTING_PG_ROLE_PASSWORDS ($passwords) must hold voting_postgres_${service}_password, the password of role voting_$service (a Docker secret)"
   done
 fi
 
@@ -126,8 +127,8 @@ write_hba() {
 # workers migrate as (the migrations grant the others what each needs). Tables an older stack's superuser created are
 # handed over too, so that the owner may grant on them.
 ensure_roles() {
-  for role in $roles; do
-    VOTING_PG_PASSWORD=$(cat "$passwords/voting_postgres_${role}_password") local_psql -d postgres -v role="voting_$role" >/dev/null 2>&1 <<'SQL' || return 1
+  for service in $roles; do
+    VOTING_PG_PASSWORD=$(cat "$passwords/voting_postgres_${service}_password") local_psql -d postgres -v role="voting_$service" >/dev/null 2>&1 <<'SQL' || return 1
 \getenv password VOTING_PG_PASSWORD
 SELECT format('CREATE ROLE %I LOGIN', :'role') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
 SELECT format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L', :'role', :'password') \gexec
