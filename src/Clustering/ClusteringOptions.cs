@@ -51,6 +51,12 @@ public sealed class ClusteringOptions
 
     /// <summary><see cref="Tls"/> as read and checked at start-up; null when cluster TLS is off.</summary>
     public ClusterTls? ResolvedTls { get; internal set; }
+    /// <summary>
+    /// The schema owner's connection to that database, with which this silo creates or migrates Orleans' tables;
+    /// defaults to <c>Postgres:MigrationConnectionString</c>. Without it the silo applies missing scripts as its own
+    /// role, or waits for the owner when its role may not.
+    /// </summary>
+    public string? MigrationConnectionString { get; set; }
 }
 
 public enum ClusteringProvider

@@ -87,6 +87,10 @@ public static class ClusteringSettings
         }
 
         options.ResolvedTls = ClusterTls.Read(options.Tls, failures, DateTimeOffset.UtcNow);
+        if (string.IsNullOrWhiteSpace(options.MigrationConnectionString))
+        {
+            options.MigrationConnectionString = configuration["Postgres:MigrationConnectionString"];
+        }
 
         if (options.Provider == ClusteringProvider.Consul)
         {

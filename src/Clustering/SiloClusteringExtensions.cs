@@ -27,6 +27,7 @@ public static class SiloClusteringExtensions
             o.ClusterId = options.ClusterId;
             o.ServiceId = options.ServiceId;
         });
+        silo.Services.Configure<OrleansAdoNetSchemaOptions>(o => o.MigrationConnectionString = options.MigrationConnectionString);
         silo.ConfigureEndpoints(advertised, options.SiloPort, options.GatewayPort, listenOnAnyHostAddress: false);
         // Role, host and port: in a swarm every silo listens on the same port, on a host of its own.
         silo.Configure<SiloOptions>(o => o.SiloName = $"{role.ToString().ToLowerInvariant()}-{Environment.MachineName}-{options.SiloPort}");

@@ -22,6 +22,12 @@ public static class WorkerHostingExtensions
             .Validate(o => o.MinRetryDelay > TimeSpan.Zero && o.MaxRetryDelay >= o.MinRetryDelay,
                 "Draining:MinRetryDelay must be positive and not above Draining:MaxRetryDelay.")
             .ValidateOnStart();
+        services.AddOptions<DrainerRedisOptions>().BindConfiguration(DrainerRedisOptions.SectionName)
+            .Validate(o => string.IsNullOrEmpty(o.RedisUser) || !string.IsNullOrEmpty(o.RedisPassword),
+                "Setting 'Drainers:RedisPassword' is required (environment variable Drainers__RedisPassword): Drainers:RedisUser is set, give its password too.")
+            .Validate(o => string.IsNullOrEmpty(o.RedisPassword) || !string.IsNullOrEmpty(o.RedisUser),
+                "Setting 'Drainers:RedisUser' is required (environment variable Drainers__RedisUser): Drainers:RedisPassword is set, name the ACL user it belongs to.")
+            .ValidateOnStart();
         services.AddOptions<VoterIdentityOptions>().BindConfiguration(VoterIdentityOptions.SectionName)
             .Validate(o => o.MaxVotersPerShard >= 2, "VoterIdentity:MaxVotersPerShard must be at least 2.")
             .ValidateOnStart();

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using StackExchange.Redis;
 using Voting.LoadGen;
 using Voting.LoadGen.Auditing;
 using Voting.Local.Applications;
@@ -191,7 +190,7 @@ public sealed class BallotStuffingTests(VotingSystemFixture system, ITestOutputH
         Assert.Equal(HttpStatusCode.Accepted, (await VoteAsync(address, voters[5], "203.0.113.8")).StatusCode);
 
         // Not recorded: only the six votes taken are in the front end's stream.
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint);
+        await using var connection = await redis.ConnectAsync();
         Assert.Equal(6, await connection.GetDatabase().StreamLengthAsync("votes"));
         Assert.Matches("voting_requests_limited_total\\{[^}]*limit=\"address\"[^}]*\\} 2", await MetricsAsync(web));
     }

@@ -3,6 +3,7 @@ using Npgsql;
 using StackExchange.Redis;
 using Voting.LoadGen;
 using Voting.Local.Applications;
+using Voting.Local.Servers;
 using Voting.Storage.Streams;
 using Voting.Testing;
 using Xunit.Abstractions;
@@ -50,11 +51,11 @@ public sealed class FaultInjectionTests(ChaosFixture system, ITestOutputHelper o
         var report = await RunWithFaultAsync(system.Load(voters: 2500, rate: 250), async () =>
         {
             var redis = system.Redis[0];
-            await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint + ",allowAdmin=true");
+            await using var connection = await redis.ConnectAsync(allowAdmin: true);
             var database = connection.GetDatabase();
             victim = await system.DrainerHostAsync("frontend01");
-            // XACK refused (front ends may still XADD): the drainer commits its batch and cannot acknowledge it.
-            await database.ExecuteAsync("ACL", "SETUSER", "default", "-xack");
+            // XACK refused to the drainers (front ends still XADD): the drainer commits its batch and cannot acknowledge it.
+            await database.ExecuteAsync("ACL", "SETUSER", RedisAccounts.DrainerUser, "-xack");
             try
             {
                 await Poll.UntilAsync(async () => await CommittedButPendingAsync(database) > 0, FaultTimeout,
@@ -64,7 +65,7 @@ public sealed class FaultInjectionTests(ChaosFixture system, ITestOutputHelper o
             }
             finally
             {
-                await database.ExecuteAsync("ACL", "SETUSER", "default", "+xack");
+                await database.ExecuteAsync("ACL", "SETUSER", RedisAccounts.DrainerUser, "+xack");
             }
         });
 
@@ -125,7 +126,7 @@ public sealed class FaultInjectionTests(ChaosFixture system, ITestOutputHelper o
         var redis = system.Redis[0];
         var report = await RunWithFaultAsync(system.Load(voters: 2500, rate: 250), async () =>
         {
-            await using (var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint + ",allowAdmin=true"))
+            await using (var connection = await redis.ConnectAsync(allowAdmin: true))
             {
                 await connection.GetDatabase().ExecuteAsync("CONFIG", "SET", "appendfsync", appendFsync);
             }

@@ -59,7 +59,7 @@ public sealed class FaultTests(VotingSystemFixture system)
         Assert.Equal(HttpStatusCode.Accepted, (await browser.VoteWithJsonAsync(web.BaseAddress, "a")).StatusCode);
 
         // Redis is full: it holds more than its maxmemory (noeviction, as ./voting runs it) and refuses writes.
-        await using (var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Endpoint + ",allowAdmin=true"))
+        await using (var connection = await redis.ConnectAsync(allowAdmin: true))
         {
             var database = connection.GetDatabase();
             for (var i = 0; i < 64; i++)

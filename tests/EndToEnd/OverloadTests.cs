@@ -144,7 +144,7 @@ public sealed class OverloadTests(VotingSystemFixture system, ITestOutputHelper 
         using var http = TestApps.ManagementClient();
         var ready = new Uri(web.ManagementAddress, "health/ready");
 
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.Endpoint + ",allowAdmin=true");
+        await using var connection = await redis.ConnectAsync(allowAdmin: true);
         var database = connection.GetDatabase();
         for (var i = 0; i < 64; i++)
         {

@@ -124,6 +124,25 @@ public sealed class StartupValidationTests(VotingSystemFixture system)
     }
 
     [Fact]
+    public async Task AFrontEndWithAPasswordInItsRedisEndpointOrAUserWithoutAPasswordFailsNamingThemAndNotThePassword()
+    {
+        const string Password = "a-password-in-the-endpoint";
+        var app = system.Apps.StartWeb("redis-password", "127.0.0.1:1,password=" + Password,
+            new Dictionary<string, string?> { ["Frontend__RedisPassword"] = "" });
+        await AssertFailsNamingAsync(app, "'Frontend:Redis'", "Frontend:RedisPassword", "Frontend__RedisPassword");
+        Assert.DoesNotContain(Password, app.Process.Tail(500), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AWorkerWithADrainerUserWithoutAPasswordFailsNamingIt()
+    {
+        await AssertFailsNamingAsync(system.Apps.StartWorker("no-drainer-password", new Dictionary<string, string?>
+        {
+            ["Drainers__RedisPassword"] = "",
+        }), "Drainers:RedisPassword", "Drainers__RedisPassword");
+    }
+
+    [Fact]
     public async Task AFrontEndWithAShortSigningKeyFailsNamingIt()
     {
         await AssertFailsNamingAsync(

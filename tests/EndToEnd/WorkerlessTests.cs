@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Npgsql;
 using Voting.Local.Applications;
+using Voting.Local.Servers;
 using Voting.Testing;
 
 namespace Voting.EndToEnd.Tests;
@@ -27,7 +28,12 @@ public sealed class WorkerlessTests : IAsyncLifetime, IDisposable
         var connectionString = await Own(await postgres).CreateDatabaseAsync("voting");
         _database = NpgsqlDataSource.Create(connectionString);
         _apps = TestApps.Create(connectionString, TestDirectories.Create("workerless"));
-        _web = Own(_apps.StartWeb("frontend01", redis.Endpoint));
+        // The front end's own role may create nothing: here, with no worker to migrate, it gets the schema owner's
+        // connection for Orleans' tables, as an operator's one-off migration would give them.
+        _web = Own(_apps.StartWeb("frontend01", redis.Endpoint, new Dictionary<string, string?>
+        {
+            ["Clustering__MigrationConnectionString"] = TestApps.PostgresRoles.As(connectionString, PostgresRoles.Owner),
+        }));
         await _web.WaitReadyAsync(Timeout);
     }
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Voting.Grains.Draining;
 using Voting.Storage.Postgres;
@@ -13,7 +14,7 @@ namespace Voting.Grains.Tests;
 /// </summary>
 internal sealed class TestDrainer : IAsyncDisposable
 {
-    private readonly RedisConnections _redis = new(NullLogger<RedisConnections>.Instance);
+    private readonly RedisConnections _redis = new(Options.Create(WorkerClusterFixture.DrainerRedis), NullLogger<RedisConnections>.Instance);
     private readonly DrainMeter _meter;
 
     public TestDrainer(WorkerClusterFixture fixture, string consumer, DrainingOptions options, TimeProvider clock, NpgsqlDataSource? database = null)

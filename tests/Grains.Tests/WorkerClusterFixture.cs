@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Orleans.TestingHost;
 using StackExchange.Redis;
+using Voting.Grains.Draining;
 using Voting.Grains.Registry;
 using Voting.Local.Servers;
 using Voting.Storage.Postgres;
@@ -19,6 +20,16 @@ public sealed class WorkerClusterFixture : IAsyncLifetime
     public const int ShardCount = 4;
     public const int MaxVotersPerShard = 16;
 
+    /// <summary>The test Redis's ACL users, for the fake front ends' streams <c>votes:{id}</c>.</summary>
+    public static readonly RedisAccounts RedisAccounts = TestApps.RedisAccounts with { StreamKey = "votes:*" };
+
+    /// <summary>The drainers' credentials, as a worker silo's settings give them.</summary>
+    public static readonly DrainerRedisOptions DrainerRedis = new()
+    {
+        RedisUser = RedisAccounts.Drainer.User,
+        RedisPassword = RedisAccounts.Drainer.Password,
+    };
+
     public RedisServer Redis { get; private set; } = null!;
 
     public PostgresServer Postgres { get; private set; } = null!;
@@ -33,7 +44,7 @@ public sealed class WorkerClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var redis = TestServers.StartRedisAsync();
+        var redis = TestServers.StartRedisAsync(accounts: RedisAccounts);
         var postgres = TestServers.StartPostgresAsync();
         Redis = await redis;
         Postgres = await postgres;
@@ -44,6 +55,8 @@ public sealed class WorkerClusterFixture : IAsyncLifetime
 
         var builder = new TestClusterBuilder(2);
         builder.Properties["Postgres:ConnectionString"] = connectionString;
+        builder.Properties["Drainers:RedisUser"] = DrainerRedis.RedisUser;
+        builder.Properties["Drainers:RedisPassword"] = DrainerRedis.RedisPassword;
         builder.Properties["Draining:PollInterval"] = "00:00:00.020";
         builder.Properties["Registry:RunningWindow"] = "00:00:01";
         builder.Properties["Draining:MinRetryDelay"] = "00:00:00.050";

@@ -1,5 +1,6 @@
 using Voting.Local.Applications;
 using Voting.Local.Tls;
+using Voting.Local.Servers;
 
 namespace Voting.Testing;
 
@@ -11,6 +12,16 @@ public static class TestApps
 
     /// <summary>The management token every application of a test system requires on its management port.</summary>
     public static readonly string ManagementToken = "test-management-token-" + new string('m', 32);
+
+    /// <summary>The ACL users of every test Redis (<see cref="TestServers.StartRedisAsync"/>) and the applications' credentials.</summary>
+    public static readonly RedisAccounts RedisAccounts = new(
+        new RedisCredential(RedisAccounts.FrontendUser, "test-frontend-password-" + new string('f', 24)),
+        new RedisCredential(RedisAccounts.DrainerUser, "test-drainer-password-" + new string('d', 24)),
+        new RedisCredential(RedisAccounts.OperatorUser, "test-operator-password-" + new string('o', 24)));
+
+    /// <summary>The login roles of every test PostgreSQL (<see cref="TestServers"/>), with which the applications connect.</summary>
+    public static readonly PostgresRoles PostgresRoles = new(
+        "test-owner-password", "test-worker-password", "test-web-password", "test-results-password", "test-balancer-password");
 
     /// <summary>A client of the applications' management ports, with <see cref="ManagementToken"/>.</summary>
     public static HttpClient ManagementClient(TimeSpan? timeout = null) => Local.Applications.ManagementToken.Client(ManagementToken, timeout);
@@ -31,5 +42,12 @@ public static class TestApps
     };
 
     public static VotingApps Create(string connectionString, string logDirectory) =>
-        new(connectionString, logDirectory, SigningKey) { Settings = QuickTimings, ManagementToken = ManagementToken, ClusterCertificate = ClusterCertificate };
+        new(connectionString, logDirectory, SigningKey)
+        {
+            Settings = QuickTimings,
+            ManagementToken = ManagementToken,
+            ClusterCertificate = ClusterCertificate,
+            Redis = RedisAccounts,
+            Roles = PostgresRoles,
+        };
 }

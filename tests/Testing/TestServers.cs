@@ -16,6 +16,7 @@ public static class TestServers
             LogPath = Path.Combine(directory, "postgres.log"),
             // Tests kill processes, never the machine (see PostgresServerOptions.Durable).
             Durable = false,
+            Roles = TestApps.PostgresRoles,
             DeleteOnDispose = true,
         });
     }
@@ -31,11 +32,13 @@ public static class TestServers
             NodePorts = [FreePort.Next(), FreePort.Next()],
             LogDirectory = directory,
             Database = "voting",
+            Roles = TestApps.PostgresRoles,
             DeleteOnDispose = true,
         });
     }
 
-    public static Task<RedisServer> StartRedisAsync(string appendFsync = "everysec", string? maxMemory = null)
+    /// <summary>A Redis with the test ACL users (<see cref="TestApps.RedisAccounts"/>, or <paramref name="accounts"/>), as every front end's runs.</summary>
+    public static Task<RedisServer> StartRedisAsync(string appendFsync = "everysec", string? maxMemory = null, RedisAccounts? accounts = null)
     {
         var directory = TestDirectories.Create("redis");
         return RedisServer.StartAsync(new RedisServerOptions
@@ -45,6 +48,7 @@ public static class TestServers
             LogPath = Path.Combine(directory, "redis.log"),
             AppendFsync = appendFsync,
             MaxMemory = maxMemory,
+            Accounts = accounts ?? TestApps.RedisAccounts,
             DeleteOnDispose = true,
         });
     }

@@ -16,12 +16,18 @@
 #   VOTING_PG_MONITOR   (node) the monitor's host name
 #   VOTING_PG_CREATE_AFTER (node, optional) on the first start, register only once this node has: which node is the
 #                       primary at creation
-#   POSTGRES_USER, POSTGRES_DB, POSTGRES_PASSWORD_FILE (node) the applications' user (a superuser, as with the public
-#                       postgres image), its password (a Docker secret) and database
+#   VOTING_PG_OPERATORS (node) the operators' network's subnet (10.0.13.0/24): its containers (./voting swarm's tunnels)
+#                       may sign in as POSTGRES_USER, nobody else from there
+#   POSTGRES_USER, POSTGRES_DB, POSTGRES_PASSWORD_FILE (node) the operators' user (a superuser, as with the public
+#                       postgres image: no application has it), its password (a Docker secret) and the database
+#   VOTING_PG_ROLE_PASSWORDS (node) a directory with the services' login roles' passwords, one file each (Docker
+#                       secrets voting_postgres_owner_password, ..._worker_, ..._web_, ..._results_, ..._balancer_):
+#                       the roles voting_owner (the schema's owner, which owns POSTGRES_DB), voting_worker, voting_web,
+#                       voting_results and voting_balancer, whose grants the migrations give (docs/SECURITY.md)
 #
 # Authentication (pg_hba.conf is ours: pg_autoctl runs with --skip-pg-hba, since PostgreSQL matches host names in
 # pg_hba.conf by reverse DNS, which on an overlay network gives task names, not service names): the applications'
-# user with its password (SCRAM) from VOTING_PG_NETWORK; pg_auto_failover's own users — the replication user, the
+# roles with their passwords (SCRAM) from VOTING_PG_NETWORK, the operators' user also from VOTING_PG_OPERATORS; pg_auto_failover's own users — the replication user, the
 # monitor's health checks, the keepers' connections to the monitor — without a password from VOTING_PG_NETWORK only
 # (a gap, deploy/swarm/README.md); the postgres superuser only inside the container, over its Unix socket.
 #
@@ -59,6 +65,15 @@ if [ "$role" = node ]; then
   password=$(cat "$POSTGRES_PASSWORD_FILE")
   [ -n "$password" ] || fail "POSTGRES_PASSWORD_FILE ($POSTGRES_PASSWORD_FILE) is empty"
   after=${VOTING_PG_CREATE_AFTER:-}
+  operators=${VOTING_PG_OPERATORS:-}
+  echo "$operators" | grep -Eq '^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$' || fail "VOTING_PG_OPERATORS must be the operators network's subnet (e.g. 10.0.13.0/24), not '$operators'"
+  passwords=${VOTING_PG_ROLE_PASSWORDS:-}
+  roles="owner worker web results balancer"
+  # (service, not role: $role is this member's.)
+  for service in $roles; do
+    [ -s "$passwords/voting_postgres_${service}_password" ] \
+      || fail "VOTING_PG_ROLE_PASSWORDS ($passwords) must hold voting_postgres_${service}_password, the password of role voting_$service (a Docker secret)"
+  done
 fi
 
 exec 9<"$home"
@@ -90,7 +105,9 @@ hba=$(mktemp)
     echo "host all pgautofailover_replicator $network trust"
     echo "host all pgautofailover_monitor $network trust"
     echo "host all postgres $network reject"
+    echo "host all postgres $operators reject"
     echo "host all all $network scram-sha-256"
+    echo "host all $user $operators scram-sha-256"
   fi
 } >"$hba"
 
@@ -106,6 +123,28 @@ write_hba() {
 # applications' user on the primary; and an immediate checkpoint for a standby's pg_basebackup, which otherwise waits
 # for the primary's next spread checkpoint (minutes). A keeper's own timing is set before it runs (below), never by
 # this loop: pg_autoctl config set signals a running keeper, and an initdb it runs dies of the signal.
+# The services' login roles (never superusers), their passwords, and the database's owner: voting_owner, which the
+# workers migrate as (the migrations grant the others what each needs). Tables an older stack's superuser created are
+# handed over too, so that the owner may grant on them.
+ensure_roles() {
+  for service in $roles; do
+    VOTING_PG_PASSWORD=$(cat "$passwords/voting_postgres_${service}_password") local_psql -d postgres -v role="voting_$service" >/dev/null 2>&1 <<'SQL' || return 1
+\getenv password VOTING_PG_PASSWORD
+SELECT format('CREATE ROLE %I LOGIN', :'role') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
+SELECT format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L', :'role', :'password') \gexec
+SQL
+  done
+  local_psql -d postgres -v database="$database" >/dev/null 2>&1 <<'SQL' || return 1
+SELECT format('ALTER DATABASE %I OWNER TO voting_owner', :'database') \gexec
+SQL
+  local_psql -d "$database" >/dev/null 2>&1 <<'SQL'
+SELECT format('ALTER TABLE %s OWNER TO voting_owner', c.oid::regclass) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND pg_get_userbyid(c.relowner) <> 'voting_owner' \gexec
+SELECT format('ALTER FUNCTION %s OWNER TO voting_owner', p.oid::regprocedure) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+  WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) <> 'voting_owner' \gexec
+SQL
+}
+
 helper() {
   # pg_autoctl signals its process group, this loop included, to reload (SIGHUP); and a failed step is tried again
   # a second later, never the end of the loop.
@@ -137,8 +176,7 @@ SQL
 SELECT format('CREATE ROLE %I SUPERUSER LOGIN', :'user') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'user') \gexec
 SELECT format('ALTER ROLE %I PASSWORD %L', :'user', :'password') \gexec
 SQL
-          user_ready=yes
-          echo "voting-postgres: the applications' user $user is ready on this primary"
+          ensure_roles && user_ready=yes && echo "voting-postgres: the operators' user $user and the services' roles are ready on this primary"
         fi
         if [ "$(local_psql -d postgres -c "SELECT count(*) FROM pg_stat_progress_basebackup WHERE phase = 'waiting for checkpoint to finish'" 2>/dev/null)" != 0 ]; then
           local_psql -d postgres -c CHECKPOINT >/dev/null 2>&1 && echo "voting-postgres: a standby's base backup waits for a checkpoint: CHECKPOINT"

@@ -1,6 +1,12 @@
 #!/bin/sh
 # A front end's Redis as the stack runs it (deploy/swarm/Dockerfile, target redis): one server at a time on a data
-# directory, then the command line the stack gives (redis-server ...).
+# directory, then the command line the stack gives (redis-server ...), with the ACL users below.
+#
+# ACL users (docs/SECURITY.md; the same rules as tools/Local/Servers/RedisAccounts.cs), passwords from the secrets
+# VOTING_REDIS_SECRETS/voting_redis_frontend_password and .../voting_redis_drainer_password, written into the ACL file
+# as SHA-256 hashes: the default user off (a connection without credentials can run nothing), voting-frontend may
+# append to the stream VOTING_REDIS_STREAM [votes], voting-drainer may read, acknowledge, claim and trim it and append
+# to its dead-letter stream.
 #
 # Swarm can start a new task for a global service before the old one on the same node has stopped: a node that comes
 # back after a partition gets new web and Redis tasks while the old ones are still being shut down. Two servers
@@ -17,4 +23,22 @@ if ! flock --nonblock 9; then
   echo "voting-redis: $data is free; starting" >&2
 fi
 
-exec "$@"
+secrets=${VOTING_REDIS_SECRETS:-/run/secrets}
+stream=${VOTING_REDIS_STREAM:-votes}
+echo "$stream" | grep -Eq '^[A-Za-z0-9:_-]{1,64}$' || { echo "voting-redis: VOTING_REDIS_STREAM must be a stream key, not '$stream'" >&2; exit 1; }
+hash() {
+  [ -s "$secrets/$1" ] || { echo "voting-redis: the secret $1 is missing from $secrets" >&2; exit 1; }
+  printf '%s' "$(cat "$secrets/$1")" | sha256sum | cut -d' ' -f1
+}
+frontend=$(hash voting_redis_frontend_password)
+drainer=$(hash voting_redis_drainer_password)
+connection="+ping +echo +info +client|setname"
+acl=/tmp/voting-users.acl
+umask 077
+cat >"$acl" <<EOF
+user default off resetpass resetkeys resetchannels nocommands
+user voting-frontend on #$frontend resetchannels resetkeys ~$stream nocommands $connection +xadd
+user voting-drainer on #$drainer resetchannels resetkeys ~$stream nocommands $connection +xgroup|create +xgroup|delconsumer +xreadgroup +xautoclaim +xack +xinfo|groups +xinfo|consumers +xpending +xrange +xlen +xtrim +exists +eval +evalsha +script|load (~$stream:dead-letters +xadd)
+EOF
+
+exec "$@" --aclfile "$acl"

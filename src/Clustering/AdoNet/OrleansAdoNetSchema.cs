@@ -19,9 +19,9 @@ public static class OrleansAdoNetSchema
 
     /// <summary>
     /// Creates or migrates the schema. Safe to call from every process at every start, also at the same moment:
-    /// <see cref="SchemaMigrator"/> serialises the callers and applies each script once. Returns how many scripts
-    /// this call applied.
+    /// <see cref="SchemaMigrator"/> serialises the callers and applies each script once, through
+    /// <paramref name="migrator"/> (the schema owner's connection) when given. Returns how many scripts this call applied.
     /// </summary>
-    public static Task<int> EnsureAsync(NpgsqlDataSource dataSource, CancellationToken ct) =>
-        SchemaMigrator.ApplyAsync(dataSource, Migrations, ct);
+    public static Task<int> EnsureAsync(NpgsqlDataSource dataSource, CancellationToken ct, NpgsqlDataSource? migrator = null) =>
+        SchemaMigrator.EnsureAsync(dataSource, Migrations, migrator, ct);
 }

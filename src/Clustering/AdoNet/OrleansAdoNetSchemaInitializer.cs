@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Voting.Storage.Postgres;
 
 namespace Voting.Clustering.AdoNet;
 
@@ -8,6 +9,12 @@ namespace Voting.Clustering.AdoNet;
 public sealed class OrleansAdoNetSchemaOptions
 {
     public HashSet<string> ConnectionStrings { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The schema owner's connection, which applies missing scripts (<c>Clustering:MigrationConnectionString</c>);
+    /// none: each connection string's own role applies them, or, when it may not, the silo waits for the owner.
+    /// </summary>
+    public string? MigrationConnectionString { get; set; }
 }
 
 /// <summary>
@@ -38,14 +45,24 @@ internal sealed partial class OrleansAdoNetSchemaInitializer(
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         var database = $"{builder.Host}:{builder.Port}/{builder.Database}";
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var migrator = string.IsNullOrWhiteSpace(options.Value.MigrationConnectionString)
+            ? null
+            : NpgsqlDataSource.Create(options.Value.MigrationConnectionString);
         var delay = FirstRetryDelay;
         while (true)
         {
             try
             {
-                var applied = await OrleansAdoNetSchema.EnsureAsync(dataSource, cancellationToken);
+                var applied = await OrleansAdoNetSchema.EnsureAsync(dataSource, cancellationToken, migrator);
                 LogSchemaReady(logger, database, applied);
                 return;
+            }
+            catch (Exception exception) when (SchemaMigrator.IsWaitingForTheOwner(exception) && !cancellationToken.IsCancellationRequested)
+            {
+                // This silo's own role may create nothing: a worker silo, with the owner's connection, migrates.
+                LogWaitingForOwner(logger, database, exception.Message, delay);
+                await Task.Delay(delay, cancellationToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, LongestRetryDelay.Ticks));
             }
             catch (Exception exception) when (exception is NpgsqlException { IsTransient: true } or TimeoutException
                                               && !cancellationToken.IsCancellationRequested)
@@ -59,6 +76,9 @@ internal sealed partial class OrleansAdoNetSchemaInitializer(
 
     [LoggerMessage(1, LogLevel.Information, "Orleans ADO.NET schema is ready in {Database} ({Applied} migrations applied now)")]
     private static partial void LogSchemaReady(ILogger logger, string database, int applied);
+
+    [LoggerMessage(3, LogLevel.Information, "Orleans ADO.NET schema in {Database} is not complete and this silo may not migrate it ({Error}); waiting for the schema owner, again in {Delay}")]
+    private static partial void LogWaitingForOwner(ILogger logger, string database, string error, TimeSpan delay);
 
     [LoggerMessage(2, LogLevel.Warning, "Orleans ADO.NET schema could not be applied to {Database} yet ({Error}); retrying in {Delay}")]
     private static partial void LogSchemaRetry(ILogger logger, string database, string error, TimeSpan delay);

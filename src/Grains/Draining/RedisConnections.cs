@@ -1,11 +1,15 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Voting.Grains.Draining;
 
-/// <summary>One multiplexed connection per front-end Redis, shared by every drainer activation on this silo.</summary>
-public sealed partial class RedisConnections(ILogger<RedisConnections> logger) : IAsyncDisposable
+/// <summary>
+/// One multiplexed connection per front-end Redis, shared by every drainer activation on this silo, signed in as this
+/// silo's drainer user (<see cref="DrainerRedisOptions"/>).
+/// </summary>
+public sealed partial class RedisConnections(IOptions<DrainerRedisOptions> options, ILogger<RedisConnections> logger) : IAsyncDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Task<ConnectionMultiplexer>>> _connections = new(StringComparer.Ordinal);
 
@@ -33,6 +37,12 @@ public sealed partial class RedisConnections(ILogger<RedisConnections> logger) :
         configuration.BacklogPolicy = BacklogPolicy.FailFast;
         configuration.ConnectTimeout = 5000;
         configuration.ClientName = "voting-drainer";
+        // The drainer user's ACL allows the stream commands the drainers send and little else (docs/SECURITY.md): no
+        // Pub/Sub, so no configuration channel, and no tie-breaker key to read.
+        configuration.User = options.Value.RedisUser;
+        configuration.Password = options.Value.RedisPassword;
+        configuration.ConfigurationChannel = "";
+        configuration.TieBreaker = "";
         var connection = await ConnectionMultiplexer.ConnectAsync(configuration);
         LogConnected(logger, endpoint);
         return connection;

@@ -19,6 +19,8 @@ public static class PostgresHostingExtensions
             .BindConfiguration(PostgresOptions.SectionName)
             .Validate(o => !string.IsNullOrWhiteSpace(o.ConnectionString), SettingsValidation.Missing("Postgres:ConnectionString"))
             .Validate(o => IsParsable(o.ConnectionString), SettingsValidation.Invalid("Postgres:ConnectionString", "is not a valid Npgsql connection string."))
+            .Validate(o => string.IsNullOrWhiteSpace(o.MigrationConnectionString) || IsParsable(o.MigrationConnectionString),
+                SettingsValidation.Invalid("Postgres:MigrationConnectionString", "is not a valid Npgsql connection string."))
             .ValidateOnStart();
 
         builder.Services.AddSingleton(services =>

@@ -15,6 +15,53 @@ public static class SchemaMigrator
     /// <summary>A script and its place in the order.</summary>
     public sealed record Migration(string Component, int Version, string Name, string Sql);
 
+    /// <summary>
+    /// Makes sure every script is applied: nothing to do (and no privilege needed but reading
+    /// <c>schema_migrations</c>) when they are, else <see cref="ApplyAsync"/> through <paramref name="migrator"/>, the
+    /// schema owner's connection, or, without one, through <paramref name="dataSource"/> itself. A service's own login
+    /// role may create nothing (docs/SECURITY.md): until the owner migrated, it gets PostgreSQL's "permission denied"
+    /// (<see cref="IsWaitingForTheOwner"/>), and its caller waits and asks again.
+    /// </summary>
+    public static async Task<int> EnsureAsync(
+        NpgsqlDataSource dataSource, IReadOnlyList<Migration> migrations, NpgsqlDataSource? migrator, CancellationToken cancellationToken)
+    {
+        if ((await MissingAsync(dataSource, migrations, cancellationToken)).Count == 0)
+        {
+            return 0;
+        }
+
+        return await ApplyAsync(migrator ?? dataSource, migrations, cancellationToken);
+    }
+
+    /// <summary>The scripts of <paramref name="migrations"/> that <c>schema_migrations</c> does not list (all of them before the first).</summary>
+    public static async Task<IReadOnlyList<Migration>> MissingAsync(
+        NpgsqlDataSource dataSource, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
+    {
+        var applied = new HashSet<(string, int)>();
+        try
+        {
+            await using var command = dataSource.CreateCommand("SELECT component, version FROM schema_migrations");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                applied.Add((reader.GetString(0), reader.GetInt32(1)));
+            }
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            // Nothing was ever applied.
+        }
+
+        return [.. migrations.Where(m => !applied.Contains((m.Component, m.Version)))];
+    }
+
+    /// <summary>
+    /// The failure of a service's login role that found scripts missing and may not apply them: it waits for the
+    /// schema owner (the worker, with <c>Postgres:MigrationConnectionString</c>) to apply them.
+    /// </summary>
+    public static bool IsWaitingForTheOwner(Exception exception) =>
+        exception is PostgresException { SqlState: PostgresErrorCodes.InsufficientPrivilege };
+
     public static async Task<int> ApplyAsync(NpgsqlDataSource dataSource, IReadOnlyList<Migration> migrations, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);

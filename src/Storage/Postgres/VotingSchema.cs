@@ -10,6 +10,10 @@ public static class VotingSchema
     public static IReadOnlyList<SchemaMigrator.Migration> Migrations { get; } =
         SchemaMigrator.FromEmbeddedResources(typeof(VotingSchema).Assembly, "Voting.Storage.Migrations.", Component);
 
-    public static Task<int> EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken) =>
-        SchemaMigrator.ApplyAsync(dataSource, Migrations, cancellationToken);
+    /// <summary>
+    /// Creates or migrates the schema, through <paramref name="migrator"/> (the schema owner's connection) when
+    /// given; see <see cref="SchemaMigrator.EnsureAsync"/>. Returns how many scripts this call applied.
+    /// </summary>
+    public static Task<int> EnsureAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken, NpgsqlDataSource? migrator = null) =>
+        SchemaMigrator.EnsureAsync(dataSource, Migrations, migrator, cancellationToken);
 }

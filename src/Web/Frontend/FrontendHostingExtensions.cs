@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Dashboard;
 using StackExchange.Redis;
 using Voting.Clustering;
+using Voting.Storage.Streams;
 using Voting.ServiceDefaults.Configuration;
 using Voting.ServiceDefaults.Edge;
 using Voting.ServiceDefaults.Health;
@@ -30,6 +31,14 @@ public static partial class FrontendHostingExtensions
             .Validate(o => string.IsNullOrWhiteSpace(o.Id) || FrontendIdPattern().IsMatch(o.Id),
                 SettingsValidation.Invalid("Frontend:Id", "may hold only letters, digits, '-' and '_' (at most 64)."))
             .Validate(o => !string.IsNullOrWhiteSpace(o.Redis), SettingsValidation.Missing("Frontend:Redis", "This front end's own Redis, e.g. 127.0.0.1:6379."))
+            .Validate(o => !RedisEndpoint.HoldsCredentials(o.Redis),
+                SettingsValidation.Invalid("Frontend:Redis", "must not hold a user or password (it is logged and registered with the cluster): use Frontend:RedisUser and Frontend:RedisPassword."))
+            .Validate(o => !RedisEndpoint.HoldsCredentials(o.RedisAdvertisedEndpoint),
+                SettingsValidation.Invalid("Frontend:RedisAdvertisedEndpoint", "must not hold a user or password (it is registered with the cluster): the drainers have credentials of their own."))
+            .Validate(o => string.IsNullOrEmpty(o.RedisUser) || !string.IsNullOrEmpty(o.RedisPassword),
+                SettingsValidation.Missing("Frontend:RedisPassword", "Frontend:RedisUser is set: give its password too."))
+            .Validate(o => string.IsNullOrEmpty(o.RedisPassword) || !string.IsNullOrEmpty(o.RedisUser),
+                SettingsValidation.Missing("Frontend:RedisUser", "Frontend:RedisPassword is set: name the ACL user it belongs to."))
             .Validate(o => !string.IsNullOrWhiteSpace(o.StreamKey), SettingsValidation.Missing("Frontend:StreamKey"))
             .Validate(o => o.MaxRequestBodyBytes is >= 64 and <= 65536, SettingsValidation.Invalid("Frontend:MaxRequestBodyBytes", "must be between 64 and 65536."))
             .Validate(o => o.RedisTimeout > TimeSpan.Zero, SettingsValidation.Invalid("Frontend:RedisTimeout", "must be positive."))
@@ -134,6 +143,12 @@ public static partial class FrontendHostingExtensions
     private static ConnectionMultiplexer ConnectRedis(FrontendOptions frontend)
     {
         var configuration = ConfigurationOptions.Parse(frontend.Redis);
+        // The ACL user may append to its stream and little else (docs/SECURITY.md): no Pub/Sub, so no configuration
+        // channel, and no tie-breaker key to read.
+        configuration.User = frontend.RedisUser;
+        configuration.Password = frontend.RedisPassword;
+        configuration.ConfigurationChannel = "";
+        configuration.TieBreaker = "";
         // Start even when Redis is down (and report not ready); while it is unreachable, votes fail at once with a
         // 503 instead of queueing in memory where a crash would lose them.
         configuration.AbortOnConnectFail = false;
@@ -143,7 +158,7 @@ public static partial class FrontendHostingExtensions
         configuration.ConnectTimeout = (int)frontend.RedisTimeout.TotalMilliseconds;
         configuration.ClientName = "voting-" + frontend.Id;
         // For INFO memory in the readiness check (RedisHealthCheck), which StackExchange.Redis counts as an admin
-        // command; the front end sends no other.
+        // command; the front end sends no other (and its ACL user may run no other).
         configuration.AllowAdmin = true;
         return ConnectionMultiplexer.Connect(configuration);
     }

@@ -11,6 +11,18 @@ public sealed class FrontendOptions
     /// <summary>This front end's own Redis, as a StackExchange.Redis configuration string (<c>127.0.0.1:6379</c>).</summary>
     public string Redis { get; set; } = "";
 
+    /// <summary>
+    /// The Redis ACL user this front end connects as (one that may only append to its stream); none: Redis's
+    /// <c>default</c> user, for a Redis without ACLs.
+    /// </summary>
+    public string? RedisUser { get; set; }
+
+    /// <summary>
+    /// <see cref="RedisUser"/>'s password: a setting of its own, never part of <see cref="Redis"/>, which is logged and
+    /// registered with the cluster.
+    /// </summary>
+    public string? RedisPassword { get; set; }
+
     /// <summary>How the worker tier reaches that Redis (<c>host:port</c>); the same as <see cref="Redis"/> when empty.</summary>
     public string? RedisAdvertisedEndpoint { get; set; }
 

@@ -43,10 +43,12 @@ public sealed record StackService(
 /// <summary>The Swarm stack file, read as <c>docker stack deploy</c> reads it (merge keys, <c>${VAR:-default}</c>).</summary>
 public sealed partial class SwarmStack
 {
-    private SwarmStack(IReadOnlyDictionary<string, StackService> services, IReadOnlyDictionary<string, string> subnets, IReadOnlySet<string> secrets)
+    private SwarmStack(IReadOnlyDictionary<string, StackService> services, IReadOnlyDictionary<string, string> subnets,
+        IReadOnlySet<string> attachable, IReadOnlySet<string> secrets)
     {
         Services = services;
         Subnets = subnets;
+        Attachable = attachable;
         DeclaredSecrets = secrets;
     }
 
@@ -54,6 +56,13 @@ public sealed partial class SwarmStack
 
     /// <summary>The subnet of each network the stack declares.</summary>
     public IReadOnlyDictionary<string, string> Subnets { get; }
+
+    /// <summary>The networks a container started by hand may join (<c>attachable: true</c>).</summary>
+    public IReadOnlySet<string> Attachable { get; }
+
+    /// <summary>The subnet of the network of that kind (<c>cluster</c>, <c>edge</c>, ...) the service joins, encrypted or plain.</summary>
+    public string SubnetOf(StackService service, string kind) =>
+        Subnets[service.Networks.Single(n => n.StartsWith(kind + "-", StringComparison.Ordinal))];
 
     public IReadOnlySet<string> DeclaredSecrets { get; }
 
@@ -94,7 +103,9 @@ public sealed partial class SwarmStack
         var subnets = Map(root["networks"]).ToDictionary(
             network => network.Key,
             network => (string)Map(List(Map(Map(network.Value)["ipam"])["config"])[0])["subnet"]);
-        return new SwarmStack(services, subnets, Map(root["secrets"]).Keys.ToHashSet());
+        var attachable = Map(root["networks"]).Where(n => Map(n.Value).TryGetValue("attachable", out var value) && value is "true")
+            .Select(n => n.Key).ToHashSet();
+        return new SwarmStack(services, subnets, attachable, Map(root["secrets"]).Keys.ToHashSet());
     }
 
     private static StackPort PortOf(object item)

@@ -110,7 +110,15 @@ public sealed class SwarmStackFixture : IAsyncLifetime
         }
 
         // What deploy/swarm/README.md tells the operator to create.
-        SecretValues["voting_postgres_connection"] = connectionString;
+        foreach (var (role, service) in new[] { (PostgresRoles.Owner, "owner"), (PostgresRoles.Worker, "worker"), (PostgresRoles.Web, "web"),
+            (PostgresRoles.Results, "results"), (PostgresRoles.Balancer, "balancer") })
+        {
+            SecretValues[$"voting_postgres_{service}_connection"] = postgres.ConnectionString("voting", role);
+            SecretValues[$"voting_postgres_{service}_password"] = "(read by the postgres image only)";
+        }
+
+        SecretValues["voting_redis_frontend_password"] = TestApps.RedisAccounts.Frontend.Password;
+        SecretValues["voting_redis_drainer_password"] = TestApps.RedisAccounts.Drainer.Password;
         SecretValues["voting_voter_cookie_key"] = TestApps.SigningKey;
         SecretValues["voting_postgres_password"] = "(read by the postgres image only)";
         SecretValues["voting_management_token"] = TestApps.ManagementToken;
@@ -146,13 +154,13 @@ public sealed class SwarmStackFixture : IAsyncLifetime
             settings[key] = task.Fill(value);
         }
 
-        // The loopback network plays the stack's overlay network: a silo advertises its address in it.
-        settings["Clustering__AdvertisedAddress"] = Translate(settings, "Clustering__AdvertisedAddress", Stack.Subnets[service.Networks.Single()], "127.0.0.0/8");
+        // The loopback network plays the stack's overlay networks: a silo advertises its address in the cluster network.
+        settings["Clustering__AdvertisedAddress"] = Translate(settings, "Clustering__AdvertisedAddress", Stack.SubnetOf(service, "cluster"), "127.0.0.0/8");
         settings["Clustering__Consul__Address"] = Translate(settings, "Clustering__Consul__Address", "http://consul:8500", Consul.Address);
         if (service.Target == "web")
         {
-            // The front ends believe forwarded client addresses from the stack's network, where the balancer is.
-            settings["Edge__TrustedProxies__0"] = Translate(settings, "Edge__TrustedProxies__0", Stack.Subnets[service.Networks.Single()], "127.0.0.0/8");
+            // The front ends believe forwarded client addresses from the edge network, where the balancer is.
+            settings["Edge__TrustedProxies__0"] = Translate(settings, "Edge__TrustedProxies__0", Stack.SubnetOf(service, "edge"), "127.0.0.0/8");
         }
 
         var ports = new AppPorts(

@@ -96,7 +96,8 @@ public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
         Assert.Equal(["monitor", "node", "node"], members.Select(m => m.Environment["VOTING_PG_ROLE"]));
         Assert.All(members, m => Assert.Equal(m.Name, m.Environment["VOTING_PG_NAME"]));
         Assert.All(members.Skip(1), m => Assert.Equal("pgmonitor", m.Environment["VOTING_PG_MONITOR"]));
-        Assert.All(members, m => Assert.Equal(swarm.Stack.Subnets["encrypted"], m.Environment["VOTING_PG_NETWORK"]));
+        Assert.All(members, m => Assert.Equal(swarm.Stack.SubnetOf(m, "store"), m.Environment["VOTING_PG_NETWORK"]));
+        Assert.All(members.Skip(1), m => Assert.Equal(swarm.Stack.SubnetOf(m, "operators"), m.Environment["VOTING_PG_OPERATORS"]));
         Assert.DoesNotContain(swarm.Stack.Services.Keys, name => name == "postgres");
     }
 
@@ -137,11 +138,41 @@ public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
         Assert.Contains(Ours("balancer").Single().Ports, p => p.Target == 8080 && p.Published == 80);
         Assert.Contains(Ours("balancer").Single().Ports, p => p.Target == 8443 && p.Published == 443);
 
-        // The overlay is encrypted unless VOTING_OVERLAY=plain picks its unencrypted twin, with the same subnet.
-        Assert.All(swarm.Stack.Services.Values, s => Assert.Equal(["encrypted"], s.Networks));
+        // The overlays are encrypted unless VOTING_OVERLAY=plain picks their unencrypted twins, with the same subnets.
         var plain = SwarmStack.Load(new Dictionary<string, string> { ["VOTING_OVERLAY"] = "plain" });
-        Assert.All(plain.Services.Values, s => Assert.Equal(["plain"], s.Networks));
-        Assert.Equal(swarm.Stack.Subnets["encrypted"], plain.Subnets["plain"]);
+        Assert.All(swarm.Stack.Services.Values, s => Assert.All(s.Networks, n => Assert.EndsWith("-encrypted", n, StringComparison.Ordinal)));
+        Assert.All(plain.Services.Values, s => Assert.Equal(
+            swarm.Stack.Services[s.Name].Networks.Select(n => n.Replace("-encrypted", "-plain", StringComparison.Ordinal)), s.Networks));
+        Assert.All(plain.Services.Values.SelectMany(s => s.Networks), n =>
+            Assert.Equal(swarm.Stack.Subnets[n.Replace("-plain", "-encrypted", StringComparison.Ordinal)], plain.Subnets[n]));
+    }
+
+    [Fact]
+    public void EachServiceJoinsOnlyTheNetworksItNeedsAndOnlyTheOperatorsNetworkIsAttachable()
+    {
+        // edge: balancer ↔ web; cluster: Orleans and Consul; data: Redis; store: PostgreSQL; operators: the tunnels.
+        var expected = new Dictionary<string, string[]>
+        {
+            ["consul"] = ["cluster"],
+            ["pgmonitor"] = ["store"],
+            ["postgres01"] = ["store", "operators"],
+            ["postgres02"] = ["store", "operators"],
+            ["redis"] = ["data"],
+            ["web"] = ["edge", "cluster", "data", "store"],
+            ["worker"] = ["cluster", "data", "store", "operators"],
+            ["balancer"] = ["edge", "cluster", "store", "operators"],
+            ["results"] = ["cluster", "store", "operators"],
+        };
+        Assert.Equal(expected.Keys.Order(), swarm.Stack.Services.Keys.Order());
+        foreach (var (name, kinds) in expected)
+        {
+            Assert.Equal(kinds.Select(k => k + "-encrypted"), swarm.Stack.Services[name].Networks);
+        }
+
+        Assert.Equal(["operators-encrypted", "operators-plain"], swarm.Stack.Attachable.Order());
+        // No one network holds the balancer and a Redis: the edge cannot reach the votes' queues.
+        Assert.Empty(swarm.Stack.Services["balancer"].Networks.Intersect(swarm.Stack.Services["redis"].Networks));
+        Assert.Equal(swarm.Stack.Subnets.Count, swarm.Stack.Subnets.Values.Distinct().Count() * 2);
     }
 
     [Fact]
@@ -150,7 +181,7 @@ public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
         Assert.All(swarm.Stack.Services.Values.Where(s => s.IsApplication), service =>
         {
             Assert.Equal("Consul", service.Environment["Clustering__Provider"]);
-            Assert.Equal(swarm.Stack.Subnets[service.Networks.Single()], service.Environment["Clustering__AdvertisedAddress"]);
+            Assert.Equal(swarm.Stack.SubnetOf(service, "cluster"), service.Environment["Clustering__AdvertisedAddress"]);
             Assert.Equal("http://consul:8500", service.Environment["Clustering__Consul__Address"]);
         });
         var adoNet = SwarmStack.Load(new Dictionary<string, string> { ["VOTING_CLUSTERING"] = "AdoNet" });

@@ -165,6 +165,53 @@ public sealed class SwarmTests(SwarmFixture swarm, ITestOutputHelper output)
         Assert.True(reached, $"no vote through the balancer reached {node}");
     }
 
+    [Fact]
+    public async Task TheBalancerIsOnNoNetworkOfAnyRedisAndCannotConnectToOne()
+    {
+        // The web front end on frontend01 shares the data network with its Redis: the name resolves and it connects.
+        var web = await ContainerAsync("frontend01", "web");
+        var resolved = await DockerAsync("exec", "frontend01", "docker", "exec", web, "getent", "hosts", "redis-frontend01");
+        Assert.True(resolved.ExitCode == 0, resolved.Output);
+        var address = resolved.Output.Split(' ', StringSplitOptions.RemoveEmptyEntries)[0];
+        Assert.Contains("Connected to", (await ConnectAsync("frontend01", web, address)).Output, StringComparison.Ordinal);
+
+        // The balancer is on the edge, cluster, store and operators networks, never the data network: it cannot
+        // resolve the Redis's name, nor connect to its address.
+        var balancer = await ContainerAsync("interlock", "balancer");
+        Assert.NotEqual(0, (await DockerAsync("exec", "interlock", "docker", "exec", balancer, "getent", "hosts", "redis-frontend01")).ExitCode);
+        var attempt = await ConnectAsync("interlock", balancer, address);
+        Assert.DoesNotContain("Connected to", attempt.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>A TCP connection attempt to Redis's port from a container (curl's telnet mode), at most a few seconds.</summary>
+    private static Task<(int ExitCode, string Output)> ConnectAsync(string node, string container, string address) =>
+        DockerAsync("exec", node, "docker", "exec", container, "curl", "-v", "--connect-timeout", "3", "--max-time", "4", $"telnet://{address}:6379");
+
+    private static async Task<string> ContainerAsync(string node, string service)
+    {
+        var listed = await DockerAsync("exec", node, "docker", "ps", "-q", "--filter", $"label=com.docker.swarm.service.name=voting_{service}");
+        return listed.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is [var first, ..]
+            ? first
+            : throw new InvalidOperationException($"no {service} container runs on {node}: {listed.Output}");
+    }
+
+    /// <summary>The docker command line of this machine (the nodes are its containers); output and errors together.</summary>
+    private static async Task<(int ExitCode, string Output)> DockerAsync(params string[] arguments)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("docker") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var process = System.Diagnostics.Process.Start(info) ?? throw new InvalidOperationException("docker did not start");
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        return (process.ExitCode, (await output) + (await error));
+    }
+
     [Theory]
     [InlineData("web-container")]
     [InlineData("redis-container")]

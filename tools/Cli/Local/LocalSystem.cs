@@ -421,6 +421,8 @@ internal sealed class LocalSystem
         ManagementToken = ManagementToken(),
         // One per system, in the data directory: every silo and client of it presents it, and requires it of the others.
         ClusterCertificate = Voting.Local.Tls.ClusterCertificate.ReadOrCreate(Path.Combine(Settings.Data, "cluster-tls")),
+        Redis = RedisAccounts(),
+        Roles = PostgresRoles(),
         Clustering = Settings.Clustering,
         // Localhost clustering: worker01 keeps the membership table, and clients connect through its gateway.
         PrimarySilo = Settings.Clustering == "Localhost" ? WorkerPorts(1).Silo : null,
@@ -453,6 +455,7 @@ internal sealed class LocalSystem
         DataDirectory = Path.Combine(Settings.Data, "postgres"),
         Port = PortOf("postgres", Settings.PostgresPort),
         LogPath = LogPath("postgres"),
+        Roles = PostgresRoles(),
     };
 
     /// <summary>
@@ -466,6 +469,7 @@ internal sealed class LocalSystem
         NodePorts = [.. Enumerable.Range(0, ComponentRecord.PostgresHaNodes).Select(i => PortOf(PostgresHaCluster.NodeName(i), Settings.PostgresPort + i))],
         LogDirectory = Settings.Logs,
         Database = Database,
+        Roles = PostgresRoles(),
     };
 
     private string HighAvailabilityMarker => Path.Combine(Settings.Run, "postgres-ha");
@@ -483,8 +487,15 @@ internal sealed class LocalSystem
             LogPath = LogPath(name),
             AppendFsync = Settings.AppendFsync,
             MaxMemory = Settings.RedisMaxMemory,
+            Accounts = RedisAccounts(),
         };
     }
+
+    /// <summary>The votes database's login roles' passwords, made once for this system and kept in the data directory (mode 0600).</summary>
+    private PostgresRoles PostgresRoles() => Voting.Local.Servers.PostgresRoles.ReadOrCreate(Settings.Data);
+
+    /// <summary>The Redis ACL users' passwords, made once for this system and kept in the data directory (mode 0600).</summary>
+    private RedisAccounts RedisAccounts() => Voting.Local.Servers.RedisAccounts.ReadOrCreate(Settings.Data);
 
     /// <summary>The ports the process had when it was last started here, else <paramref name="planned"/>.</summary>
     private AppPorts PortsOf(string name, AppPorts planned) =>

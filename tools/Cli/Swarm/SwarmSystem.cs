@@ -30,7 +30,8 @@ internal sealed class SwarmSystem
 {
     public const string Stack = "voting";
     public const string Clustering = "AdoNet";
-    private const string Network = Stack + "_plain";
+    /// <summary>The stack's only attachable network (unencrypted here, VOTING_OVERLAY=plain): where the operators' tunnels attach.</summary>
+    private const string Network = Stack + "_operators-plain";
     private const string Tunnel = "voting-postgres-tunnel";
     private const string ManagementTunnel = "voting-management-tunnel";
     private const string TunnelNode = "interlock";
@@ -403,9 +404,10 @@ internal sealed class SwarmSystem
     }
 
     /// <summary>
-    /// The stack's secrets, new for every Swarm: the database password, its connection string, the voter-cookie key,
-    /// the forensic hashes' key, the management token, the cluster's certificate, Consul's tokens, and the balancer's
-    /// certificate (self-signed, for node interlock's name and address) and key.
+    /// The stack's secrets, new for every Swarm: the operators' database password and each service role's, each
+    /// service's connection string (the workers' also the schema owner's), the front ends' and the drainers' Redis
+    /// passwords, the voter-cookie key, the forensics secret, the management token, the cluster's certificate,
+    /// Consul's tokens, and the balancer's certificate (self-signed, for node interlock's name and address) and key.
     /// </summary>
     private async Task CreateSecretsAsync()
     {
@@ -417,10 +419,6 @@ internal sealed class SwarmSystem
         var secrets = new Dictionary<string, string>
         {
             ["voting_postgres_password"] = password,
-            // Both data nodes; Npgsql keeps to the one that takes writes and looks again a second after one failed.
-            // read-write, not primary: pg_auto_failover promotes a standby read-only until the old primary is known
-            // to be demoted (docs/RELIABILITY.md).
-            ["voting_postgres_connection"] = $"Host={hosts};Database=voting;Username=voting;Password={password};Target Session Attributes=read-write;Host Recheck Seconds=1",
             ["voting_voter_cookie_key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["voting_forensics_secret"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["voting_management_token"] = ManagementToken.Generate(),
@@ -433,7 +431,21 @@ internal sealed class SwarmSystem
             ["voting_consul_token"] = Guid.NewGuid().ToString(),
             ["voting_edge_tls_cert"] = await File.ReadAllTextAsync(certificate.CertificatePath),
             ["voting_edge_tls_key"] = await File.ReadAllTextAsync(certificate.KeyPath),
+            ["voting_redis_frontend_password"] = Secret.Generate(),
+            ["voting_redis_drainer_password"] = Secret.Generate(),
         };
+        foreach (var (role, service) in new[] { (PostgresRoles.Owner, "owner"), (PostgresRoles.Worker, "worker"), (PostgresRoles.Web, "web"),
+            (PostgresRoles.Results, "results"), (PostgresRoles.Balancer, "balancer") })
+        {
+            var rolePassword = Secret.Generate();
+            secrets[$"voting_postgres_{service}_password"] = rolePassword;
+            // Both data nodes; Npgsql keeps to the one that takes writes and looks again a second after one failed.
+            // read-write, not primary: pg_auto_failover promotes a standby read-only until the old primary is known
+            // to be demoted (docs/RELIABILITY.md).
+            secrets[$"voting_postgres_{service}_connection"] =
+                $"Host={hosts};Database=voting;Username={role};Password={rolePassword};Target Session Attributes=read-write;Host Recheck Seconds=1";
+        }
+
         foreach (var (name, value) in secrets)
         {
             await DockerCli.OnNodeAsync(SwarmNodes.Manager, ["secret", "create", name, "-"], input: value);
@@ -482,7 +494,7 @@ internal sealed class SwarmSystem
     }
 
     /// <summary>
-    /// Standalone socat containers on <see cref="TunnelNode"/>, on the stack's network, each forwarding a port of the
+    /// Standalone socat containers on <see cref="TunnelNode"/>, on the stack's operators network, each forwarding a port of the
     /// node to one of the formation's data nodes: how the load tool's audit reads the votes from this machine, with a
     /// multi-host connection string as the applications'. They are not part of the stack.
     /// </summary>

@@ -1,5 +1,5 @@
 using System.Net.Http.Headers;
-using System.Security.Cryptography;
+using Voting.Local.Servers;
 
 namespace Voting.Local.Applications;
 
@@ -7,34 +7,10 @@ namespace Voting.Local.Applications;
 public static class ManagementToken
 {
     /// <summary>A new random token: 32 random bytes, base64url (43 characters).</summary>
-    public static string Generate() =>
-        Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    public static string Generate() => Secret.Generate();
 
     /// <summary>The token kept in <paramref name="path"/>, made there first (readable by this user only) if there is none.</summary>
-    public static string ReadOrCreate(string path)
-    {
-        if (!File.Exists(path))
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(path + ".tmp", Generate() + "\n");
-            if (!OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(path + ".tmp", UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-
-            try
-            {
-                File.Move(path + ".tmp", path, overwrite: false);
-            }
-            catch (IOException) when (File.Exists(path))
-            {
-                // Another command made it meanwhile: theirs stands.
-                File.Delete(path + ".tmp");
-            }
-        }
-
-        return File.ReadAllText(path).Trim();
-    }
+    public static string ReadOrCreate(string path) => Secret.ReadOrCreate(path);
 
     /// <summary>An HTTP client that sends <c>Authorization: Bearer {token}</c> with every request.</summary>
     public static HttpClient Client(string token, TimeSpan? timeout = null)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Voting.Local.Tls;
+using Voting.Local.Servers;
 
 namespace Voting.Local.Applications;
 
@@ -8,7 +9,10 @@ namespace Voting.Local.Applications;
 /// start — every silo on loopback, all of them in one cluster. Settings passed to a start method override the
 /// defaults; <see cref="Settings"/> go to every application.
 /// </summary>
-/// <param name="connectionString">The votes database, also the ADO.NET membership table's.</param>
+/// <param name="connectionString">
+/// The votes database, also the ADO.NET membership table's, as the operator (the superuser) reaches it; with
+/// <see cref="VotingApps.Roles"/> each application gets it as its own role instead.
+/// </param>
 /// <param name="logDirectory">Where each process's log goes: <c>{name}.log</c>.</param>
 /// <param name="signingKey">The voter-cookie key every front end shares (base64, 32 bytes or more).</param>
 public sealed class VotingApps(string connectionString, string logDirectory, string signingKey)
@@ -19,6 +23,19 @@ public sealed class VotingApps(string connectionString, string logDirectory, str
 
     /// <summary>The management token every application requires on its management port (at least 32 characters).</summary>
     public required string ManagementToken { get; init; }
+
+    /// <summary>
+    /// The ACL users of the front ends' Redis servers: each front end connects as <see cref="RedisAccounts.Frontend"/>,
+    /// each worker's drainers as <see cref="RedisAccounts.Drainer"/>. None: Redis's <c>default</c> user.
+    /// </summary>
+    public RedisAccounts? Redis { get; init; }
+
+    /// <summary>
+    /// The votes database's login roles: each application connects as its own (the workers also get the schema
+    /// owner's connection, to migrate with), none as the superuser. None: every application as
+    /// <see cref="ConnectionString"/> says.
+    /// </summary>
+    public PostgresRoles? Roles { get; init; }
 
     /// <summary>
     /// The membership table: <c>AdoNet</c> (PostgreSQL) or <c>Localhost</c>, where <see cref="PrimarySilo"/> keeps it
@@ -44,19 +61,24 @@ public sealed class VotingApps(string connectionString, string logDirectory, str
     public AppLaunch Worker(string name, IReadOnlyDictionary<string, string?>? overrides = null, AppPorts? ports = null)
     {
         ports ??= AppPorts.Free(silo: true, gateway: true);
-        return Launch(name, "Silo", "Voting.Silo", ports, Silo(ports), new Dictionary<string, string?>
+        return Launch(name, "Silo", "Voting.Silo", ports, Silo(ports, PostgresRoles.Worker), new Dictionary<string, string?>
         {
-            ["Postgres__ConnectionString"] = connectionString,
+            ["Postgres__ConnectionString"] = As(PostgresRoles.Worker),
+            ["Postgres__MigrationConnectionString"] = Roles?.As(connectionString, PostgresRoles.Owner),
+            ["Drainers__RedisUser"] = Redis?.Drainer.User,
+            ["Drainers__RedisPassword"] = Redis?.Drainer.Password,
         }, overrides);
     }
 
     public AppLaunch Web(string name, string redisEndpoint, IReadOnlyDictionary<string, string?>? overrides = null, AppPorts? ports = null)
     {
         ports ??= AppPorts.Free(silo: true);
-        return Launch(name, "Web", "Voting.Web", ports, Silo(ports), new Dictionary<string, string?>
+        return Launch(name, "Web", "Voting.Web", ports, Silo(ports, PostgresRoles.Web), new Dictionary<string, string?>
         {
             ["Frontend__Id"] = name,
             ["Frontend__Redis"] = redisEndpoint,
+            ["Frontend__RedisUser"] = Redis?.Frontend.User,
+            ["Frontend__RedisPassword"] = Redis?.Frontend.Password,
             ["VoterCookie__SigningKey"] = signingKey,
             // Plain HTTP on loopback: the front ends take it (in production they require HTTPS at the balancer).
             // ./voting up --tls and the TLS tests turn it on.
@@ -65,14 +87,14 @@ public sealed class VotingApps(string connectionString, string logDirectory, str
     }
 
     public AppLaunch Results(string name, IReadOnlyDictionary<string, string?>? overrides = null, AppPorts? ports = null) =>
-        Launch(name, "Results", "Voting.Results", ports ?? AppPorts.Free(), Client(), new Dictionary<string, string?>
+        Launch(name, "Results", "Voting.Results", ports ?? AppPorts.Free(), Client(PostgresRoles.Results), new Dictionary<string, string?>
         {
-            ["Postgres__ConnectionString"] = connectionString,
+            ["Postgres__ConnectionString"] = As(PostgresRoles.Results),
         }, overrides);
 
     /// <summary>The load balancer, an Orleans client that routes to the front ends the registry lists.</summary>
     public AppLaunch Balancer(string name, IReadOnlyDictionary<string, string?>? overrides = null, AppPorts? ports = null) =>
-        Launch(name, "Balancer", "Voting.Balancer", ports ?? AppPorts.Free(), Client(), new Dictionary<string, string?>(), overrides);
+        Launch(name, "Balancer", "Voting.Balancer", ports ?? AppPorts.Free(), Client(PostgresRoles.Balancer), new Dictionary<string, string?>(), overrides);
 
     public AppProcess StartWorker(string name, IReadOnlyDictionary<string, string?>? overrides = null, AppPorts? ports = null) =>
         AppProcess.Start(Worker(name, overrides, ports));
@@ -102,21 +124,21 @@ public sealed class VotingApps(string connectionString, string logDirectory, str
     }
 
     /// <summary>Membership settings of a silo host: its silo port and (0: none) gateway port.</summary>
-    private Dictionary<string, string?> Silo(AppPorts ports)
+    private Dictionary<string, string?> Silo(AppPorts ports, string role)
     {
-        var settings = Client();
+        var settings = Client(role);
         settings["Clustering__SiloPort"] = Port(ports.Silo ?? throw new ArgumentException("A silo host needs a silo port.", nameof(ports)));
         settings["Clustering__GatewayPort"] = Port(ports.Gateway ?? 0);
         return settings;
     }
 
-    /// <summary>Membership settings every process of the cluster shares, silo or client.</summary>
-    private Dictionary<string, string?> Client()
+    /// <summary>Membership settings every process of the cluster shares, silo or client; its database as <paramref name="role"/>.</summary>
+    private Dictionary<string, string?> Client(string role)
     {
         var settings = new Dictionary<string, string?>
         {
             ["Clustering__Provider"] = Clustering,
-            ["Clustering__ConnectionString"] = connectionString,
+            ["Clustering__ConnectionString"] = As(role),
         };
         foreach (var (key, value) in ClusterCertificate?.Settings ?? new Dictionary<string, string?>())
         {
@@ -135,6 +157,9 @@ public sealed class VotingApps(string connectionString, string logDirectory, str
 
         return settings;
     }
+
+    /// <summary>The votes database as <paramref name="role"/>, with <see cref="Roles"/>; else as the constructor says.</summary>
+    private string As(string role) => Roles?.As(connectionString, role) ?? connectionString;
 
     private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
 }

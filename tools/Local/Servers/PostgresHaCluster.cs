@@ -25,6 +25,13 @@ public sealed record PostgresHaOptions
 
     /// <summary>Delete <see cref="Directory"/> when the cluster is disposed (a throw-away cluster).</summary>
     public bool DeleteOnDispose { get; init; }
+
+    /// <summary>
+    /// The services' login roles, created on the primary once the formation is up (the standby replicates them), and
+    /// the owner of <see cref="Database"/>. pg_autoctl's nodes authenticate with <c>trust</c> on loopback, so here the
+    /// roles are about what each may do, not about passwords.
+    /// </summary>
+    public PostgresRoles? Roles { get; init; }
 }
 
 /// <summary>
@@ -222,6 +229,11 @@ public sealed class PostgresHaCluster : IAsyncDisposable
         }
 
         await WaitForStandbyAsync();
+        if (_options.Roles is { } roles)
+        {
+            await roles.EnsureAsync(ConnectionString("postgres"));
+            await PostgresRoles.HandOverAsync(ConnectionString(_options.Database), _options.Database);
+        }
     }
 
     /// <summary>Starts the monitor unless it runs; with its data, once created.</summary>

@@ -27,11 +27,19 @@ public sealed record PostgresServerOptions
 
     /// <summary>Delete <see cref="DataDirectory"/> when the server is disposed (a throw-away server).</summary>
     public bool DeleteOnDispose { get; init; }
+
+    /// <summary>
+    /// The services' login roles, created at start, signing in with their passwords (<c>scram-sha-256</c>); databases
+    /// this server creates belong to <see cref="PostgresRoles.Owner"/>. None: the superuser only.
+    /// </summary>
+    public PostgresRoles? Roles { get; init; }
 }
 
 /// <summary>
-/// A real PostgreSQL server on loopback, its superuser <c>voting</c> with trust authentication. As root the server
-/// runs as the <c>postgres</c> user, since PostgreSQL refuses to run as root.
+/// A real PostgreSQL server on loopback, its superuser <c>voting</c> with trust authentication (the operator's own
+/// account on this machine: the tests and <c>./voting</c>, never an application), and with
+/// <see cref="PostgresServerOptions.Roles"/> every other role with its password. As root the server runs as the
+/// <c>postgres</c> user, since PostgreSQL refuses to run as root.
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
@@ -59,6 +67,11 @@ public sealed class PostgresServer : IAsyncDisposable
         var server = new PostgresServer(options, process: null);
         await server.InitializeAsync();
         await server.RestartAsync();
+        if (options.Roles is { } roles)
+        {
+            await roles.EnsureAsync(server.ConnectionString("postgres"));
+        }
+
         return server;
     }
 
@@ -77,12 +90,17 @@ public sealed class PostgresServer : IAsyncDisposable
         Timeout = 5,
     }.ConnectionString;
 
-    /// <summary>Creates an empty database and returns its connection string.</summary>
+    /// <summary>A connection string to the given database as <paramref name="role"/> of <see cref="PostgresServerOptions.Roles"/>.</summary>
+    public string ConnectionString(string database, string role) =>
+        (_options.Roles ?? throw new InvalidOperationException("This server has no service roles.")).As(ConnectionString(database), role);
+
+    /// <summary>Creates an empty database (owned by the schema owner, when there are roles) and returns its superuser connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string name)
     {
         await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        var owner = _options.Roles is null ? "" : " OWNER " + PostgresRoles.Owner;
+        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"{owner}", connection);
         await command.ExecuteNonQueryAsync();
         return ConnectionString(name);
     }
@@ -94,12 +112,27 @@ public sealed class PostgresServer : IAsyncDisposable
         await connection.OpenAsync();
         await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = @name", connection);
         exists.Parameters.AddWithValue("name", name);
-        return await exists.ExecuteScalarAsync() is null ? await CreateDatabaseAsync(name) : ConnectionString(name);
+        if (await exists.ExecuteScalarAsync() is null)
+        {
+            return await CreateDatabaseAsync(name);
+        }
+
+        if (_options.Roles is not null)
+        {
+            await PostgresRoles.HandOverAsync(ConnectionString(name), name);
+        }
+
+        return ConnectionString(name);
     }
 
     /// <summary>Starts the server (again, after it stopped) on the same port and data.</summary>
     public async Task RestartAsync()
     {
+        if (_options.Roles is not null)
+        {
+            await WriteHostBasedAuthenticationAsync();
+        }
+
         string[] settings =
         [
             "listen_addresses=127.0.0.1",
@@ -169,6 +202,26 @@ public sealed class PostgresServer : IAsyncDisposable
         if (!File.Exists(Path.Combine(_options.DataDirectory, "PG_VERSION")))
         {
             throw new InvalidOperationException($"initdb did not initialise {_options.DataDirectory}:\n{initdb.Tail()}");
+        }
+    }
+
+    /// <summary>
+    /// Loopback only: the superuser as initdb made it (trust: the operator's own account), every other role with its
+    /// password. Written at every start, so that a data directory made before the roles existed changes too.
+    /// </summary>
+    private async Task WriteHostBasedAuthenticationAsync()
+    {
+        var path = Path.Combine(_options.DataDirectory, "pg_hba.conf");
+        await File.WriteAllTextAsync(path,
+            $"""
+            # Written by Voting.Local's PostgresServer at every start.
+            host all {Superuser} 127.0.0.1/32 trust
+            host all all 127.0.0.1/32 scram-sha-256
+
+            """);
+        if (PostgresUser.IsRoot)
+        {
+            await PostgresUser.TakeOwnershipAsync(path);
         }
     }
 

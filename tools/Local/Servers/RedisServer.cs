@@ -26,6 +26,9 @@ public sealed record RedisServerOptions
 
     /// <summary>Delete <see cref="Directory"/> when the server is disposed (a throw-away server).</summary>
     public bool DeleteOnDispose { get; init; }
+
+    /// <summary>Its ACL users (the <c>default</c> user off); none: the <c>default</c> user may do anything, without a password.</summary>
+    public RedisAccounts? Accounts { get; init; }
 }
 
 /// <summary>A real <c>redis-server</c> on loopback with its append-only file on, as every front end's Redis runs.</summary>
@@ -83,6 +86,14 @@ public sealed class RedisServer : IAsyncDisposable
             arguments.AddRange(["--maxmemory", maxMemory]);
         }
 
+        if (_options.Accounts is { } accounts)
+        {
+            // Written at every start: the passwords may have changed since (hashed in the file, never in the clear).
+            var aclFile = Path.Combine(_options.Directory, "users.acl");
+            Secret.WritePrivate(aclFile, accounts.AclFile());
+            arguments.AddRange(["--aclfile", aclFile]);
+        }
+
         Process = LocalProcess.Start(_options.Name, "redis-server", arguments, _options.LogPath);
         await WaitUntilAnsweringAsync();
     }
@@ -108,15 +119,40 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    /// <summary>A connection for the tests themselves, patient enough for a machine busy running several test hosts.</summary>
-    public Task<ConnectionMultiplexer> ConnectAsync() => ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
+    /// <summary>
+    /// A connection for the tests and <c>./voting</c> themselves, as the operator when the server has ACL users, patient
+    /// enough for a machine busy running several test hosts. <paramref name="allowAdmin"/> for <c>INFO</c>,
+    /// <c>CONFIG SET</c> and the like.
+    /// </summary>
+    public Task<ConnectionMultiplexer> ConnectAsync(bool allowAdmin = false)
+    {
+        var configuration = Configuration(_options.Accounts?.Operator);
+        configuration.AbortOnConnectFail = false;
+        configuration.ConnectTimeout = 5000;
+        configuration.AsyncTimeout = 30_000;
+        configuration.SyncTimeout = 30_000;
+        configuration.AllowAdmin = allowAdmin;
+        return ConnectionMultiplexer.ConnectAsync(configuration);
+    }
+
+    /// <summary>
+    /// A connection as <paramref name="credential"/>'s user (none: the <c>default</c> user), with StackExchange.Redis's
+    /// admin commands allowed: what that user may do is the server's ACL to say, not the client's.
+    /// </summary>
+    public Task<ConnectionMultiplexer> ConnectAsAsync(RedisCredential? credential)
+    {
+        var configuration = Configuration(credential);
+        configuration.ConnectTimeout = 5000;
+        configuration.AllowAdmin = true;
+        return ConnectionMultiplexer.ConnectAsync(configuration);
+    }
+
+    private ConfigurationOptions Configuration(RedisCredential? credential) => new()
     {
         EndPoints = { Endpoint },
-        AbortOnConnectFail = false,
-        ConnectTimeout = 5000,
-        AsyncTimeout = 30_000,
-        SyncTimeout = 30_000,
-    });
+        User = credential?.User,
+        Password = credential?.Password,
+    };
 
     public async ValueTask DisposeAsync()
     {
@@ -134,8 +170,10 @@ public sealed class RedisServer : IAsyncDisposable
         {
             try
             {
-                await using var connection = await ConnectionMultiplexer.ConnectAsync(
-                    new ConfigurationOptions { EndPoints = { Endpoint }, ConnectTimeout = 500, ConnectRetry = 0 });
+                var configuration = Configuration(_options.Accounts?.Operator);
+                configuration.ConnectTimeout = 500;
+                configuration.ConnectRetry = 0;
+                await using var connection = await ConnectionMultiplexer.ConnectAsync(configuration);
                 await connection.GetDatabase().PingAsync();
                 return;
             }
