@@ -7,9 +7,12 @@
 #
 # Settings (the stack's environment; anything missing or malformed stops the container at once, naming it):
 #   VOTING_PG_ROLE      monitor | node
-#   VOTING_PG_NAME      this member's name, which is also the host name the others reach it by: its service's name
-#                       (pgmonitor, postgres01, postgres02)
-#   VOTING_PG_NETWORK   the subnet the stack's services connect from (the overlay network's, 10.0.9.0/24): pg_hba.conf
+#   VOTING_PG_NAME      this member's name: its service's name (pgmonitor, postgres01, postgres02)
+#   VOTING_PG_HOSTNAME  the host name the other members reach it by [VOTING_PG_NAME]: a member on more than one network
+#                       gives its name on the store network (postgres01.voting_store-plain), since Swarm's DNS answers a
+#                       bare service name with its address on any network the asker shares, and pg_hba.conf admits
+#                       pg_auto_failover's users from the store network only
+#   VOTING_PG_NETWORK   the subnet the stack's services connect from (the store network's, 10.0.12.0/24): pg_hba.conf
 #                       admits connections from it only
 #   VOTING_PG_HOME      the service's volume [/var/lib/postgresql/ha]: the data directory and pg_autoctl's
 #                       configuration and state, so that a new task keeps the member's identity
@@ -52,6 +55,9 @@ case "$role" in
   *) fail "VOTING_PG_ROLE must be 'monitor' or 'node', not '$role'" ;;
 esac
 echo "$name" | grep -Eq '^[a-z][a-z0-9-]{0,62}$' || fail "VOTING_PG_NAME must be this member's service name (e.g. postgres01), not '$name'"
+hostname=${VOTING_PG_HOSTNAME:-$name}
+echo "$hostname" | grep -Eq '^[a-z][a-z0-9-]{0,62}(\.[a-z0-9][a-z0-9_-]{0,62})?$' \
+  || fail "VOTING_PG_HOSTNAME must be this member's service name, optionally qualified with its network's (e.g. postgres01.voting_store-plain), not '$hostname'"
 echo "$network" | grep -Eq '^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$' || fail "VOTING_PG_NETWORK must be the stack network's subnet (e.g. 10.0.9.0/24), not '$network'"
 [ -d "$home" ] && [ -w "$home" ] || fail "VOTING_PG_HOME ($home) must be a directory the postgres user can write: the service's volume"
 if [ "$role" = node ]; then
@@ -201,7 +207,7 @@ if [ "$role" = node ] && ! { [ -f "$config" ] && [ -s "$PGDATA/PG_VERSION" ]; };
   # attempt ends the container, and the next one continues it.
   echo "voting-postgres: creating $name"
   pg_autoctl create postgres --pgdata "$PGDATA" --pgport "$port" --pgctl "$(command -v pg_ctl)" --listen '*' \
-    --hostname "$name" --name "$name" --dbname "$database" --monitor "$uri" --skip-pg-hba --no-ssl \
+    --hostname "$hostname" --name "$name" --dbname "$database" --monitor "$uri" --skip-pg-hba --no-ssl \
     || fail "pg_autoctl create postgres failed; the next start continues it"
 fi
 
@@ -217,7 +223,7 @@ if [ -f "$config" ] && [ -s "$PGDATA/PG_VERSION" ]; then
   set -- pg_autoctl run --pgdata "$PGDATA"
 elif [ "$role" = monitor ]; then
   set -- pg_autoctl create monitor --pgdata "$PGDATA" --pgport "$port" --pgctl "$(command -v pg_ctl)" --listen '*' \
-    --hostname "$name" --skip-pg-hba --no-ssl --run
+    --hostname "$hostname" --skip-pg-hba --no-ssl --run
 else
   fail "pg_autoctl create postgres ended without a data directory and configuration in $home"
 fi

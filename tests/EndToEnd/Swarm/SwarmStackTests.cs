@@ -95,6 +95,9 @@ public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
         Assert.Equal(3, labels.Distinct().Count());
         Assert.Equal(["monitor", "node", "node"], members.Select(m => m.Environment["VOTING_PG_ROLE"]));
         Assert.All(members, m => Assert.Equal(m.Name, m.Environment["VOTING_PG_NAME"]));
+        // The data nodes are on two networks: the others reach each by its name on the store network, where pg_hba
+        // admits pg_auto_failover's users (a bare name may resolve to its operators-network address).
+        Assert.All(members.Skip(1), m => Assert.Equal($"{m.Name}.voting_store-encrypted", m.Environment["VOTING_PG_HOSTNAME"]));
         Assert.All(members.Skip(1), m => Assert.Equal("pgmonitor", m.Environment["VOTING_PG_MONITOR"]));
         Assert.All(members, m => Assert.Equal(swarm.Stack.SubnetOf(m, "store"), m.Environment["VOTING_PG_NETWORK"]));
         Assert.All(members.Skip(1), m => Assert.Equal(swarm.Stack.SubnetOf(m, "operators"), m.Environment["VOTING_PG_OPERATORS"]));

@@ -32,6 +32,11 @@ internal sealed class SwarmSystem
     public const string Clustering = "AdoNet";
     /// <summary>The stack's only attachable network (unencrypted here, VOTING_OVERLAY=plain): where the operators' tunnels attach.</summary>
     private const string Network = Stack + "_operators-plain";
+    /// <summary>
+    /// The store network (unencrypted here): the services name PostgreSQL's nodes on it (<c>postgres01.voting_store-plain</c>),
+    /// since the nodes are also on the operators network, and a bare service name may resolve to their address there.
+    /// </summary>
+    private const string StoreNetwork = Stack + "_store-plain";
     private const string Tunnel = "voting-postgres-tunnel";
     private const string ManagementTunnel = "voting-management-tunnel";
     private const string TunnelNode = "interlock";
@@ -415,7 +420,7 @@ internal sealed class SwarmSystem
         var certificate = EdgeCertificate.Create(Path.GetDirectoryName(Certificate.CertificatePath)!, [SwarmNodes.Tutorial[1].Name, interlock, .. EdgeCertificate.Loopback], TimeSpan.FromDays(90));
         var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         var (clusterCertificate, clusterKey) = ClusterCertificate.Create("voting-cluster", DateTimeOffset.UtcNow);
-        var hosts = string.Join(',', PostgresNodes.Select(n => n.Service + ":5432"));
+        var hosts = string.Join(',', PostgresNodes.Select(n => $"{n.Service}.{StoreNetwork}:5432"));
         var secrets = new Dictionary<string, string>
         {
             ["voting_postgres_password"] = password,
