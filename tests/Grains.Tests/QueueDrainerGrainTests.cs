@@ -478,6 +478,27 @@ public sealed class QueueDrainerGrainTests(WorkerClusterFixture fixture)
     }
 
     [Fact]
+    public async Task TheBacklogIsReadFromRedisAtTheTimeOfAsking()
+    {
+        var frontend = NewFrontend();
+        await RegisterAsync(frontend);
+        var drainer = fixture.Grains.GetGrain<IQueueDrainerGrain>(frontend.Id);
+        await WaitUntilDrainedAsync(frontend, await frontend.AddAsync(TestVotes.Cast(Guid.NewGuid(), "a", 1)));
+        Assert.True((await drainer.ReadBacklogAsync(frontend.Info)).IsDrained);
+
+        // Held by another consumer, as a batch being committed: not drained, whatever the last measurement said.
+        await AddVoteInFlightAsync(frontend);
+        var waiting = await drainer.ReadBacklogAsync(frontend.Info);
+        Assert.Equal((frontend.Id, 1, 1, (string?)null), (waiting.FrontendId, waiting.Waiting, waiting.Pending, waiting.Problem));
+        Assert.False(waiting.IsDrained);
+
+        var unreachable = await drainer.ReadBacklogAsync(frontend.Info with { RedisEndpoint = "127.0.0.1:1" });
+        Assert.Equal((-1, -1), (unreachable.Waiting, unreachable.Pending));
+        Assert.NotNull(unreachable.Problem);
+        Assert.False(unreachable.IsDrained);
+    }
+
+    [Fact]
     public async Task ADrainerActivatedByTheRetirementItselfStillReadsTheStream()
     {
         var frontend = NewFrontend();

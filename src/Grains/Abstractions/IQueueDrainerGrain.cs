@@ -15,6 +15,14 @@ public interface IQueueDrainerGrain : IGrainWithStringKey
     Task<DrainerStatus> GetStatusAsync();
 
     /// <summary>
+    /// How many of <paramref name="frontend"/>'s votes are not yet committed, read from its Redis now (not the last
+    /// measurement <see cref="GetStatusAsync"/> reports): what a seal of the count waits on. A commit in flight shows
+    /// as pending; a Redis that cannot be read gives -1 and the reason.
+    /// </summary>
+    [Alias("ReadBacklog")]
+    Task<DrainerBacklog> ReadBacklogAsync(FrontendInfo frontend);
+
+    /// <summary>
     /// Stops draining for good if nothing waits in <paramref name="frontend"/>'s stream (given by the registry, so that
     /// a drainer activated by this very call reads the right stream): the backlog is read from Redis now, and any vote
     /// waiting or pending keeps the drainer running. <paramref name="force"/> stops it anyway (waiting votes are
@@ -23,6 +31,22 @@ public interface IQueueDrainerGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Retire")]
     Task<DrainerRetirement> RetireAsync(FrontendInfo frontend, bool force);
+}
+
+/// <summary>The outcome of <see cref="IQueueDrainerGrain.ReadBacklogAsync"/>.</summary>
+/// <param name="FrontendId">The front end whose stream was read.</param>
+/// <param name="Waiting">Votes in the stream not yet committed (-1: Redis could not be read).</param>
+/// <param name="Pending">Of those, votes delivered to a drainer and not yet acknowledged (-1: not read).</param>
+/// <param name="Problem">Why Redis could not be read, if it could not.</param>
+[GenerateSerializer, Immutable, Alias("Voting.DrainerBacklog")]
+public sealed record DrainerBacklog(
+    [property: Id(0)] string FrontendId,
+    [property: Id(1)] long Waiting,
+    [property: Id(2)] long Pending,
+    [property: Id(3)] string? Problem)
+{
+    /// <summary>Every vote the stream held when it was read is committed.</summary>
+    public bool IsDrained => Waiting == 0 && Pending == 0 && Problem is null;
 }
 
 /// <summary>The outcome of <see cref="IQueueDrainerGrain.RetireAsync"/>.</summary>

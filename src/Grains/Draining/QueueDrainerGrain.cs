@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 using Voting.Storage.Postgres;
 
 namespace Voting.Grains.Draining;
@@ -74,6 +75,19 @@ public sealed class QueueDrainerGrain(
         }
 
         return retirement;
+    }
+
+    public async Task<DrainerBacklog> ReadBacklogAsync(FrontendInfo frontend)
+    {
+        try
+        {
+            var backlog = await StreamBacklog.ReadAsync(await redisConnections.GetDatabaseAsync(frontend.RedisEndpoint), frontend.StreamKey);
+            return new DrainerBacklog(frontend.FrontendId, backlog.Waiting, backlog.Pending, null);
+        }
+        catch (Exception e) when (e is RedisException or RedisTimeoutException)
+        {
+            return new DrainerBacklog(frontend.FrontendId, -1, -1, e.Message);
+        }
     }
 
     public Task<DrainerStatus> GetStatusAsync() =>
