@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Voting.Grains.Draining;
 using Voting.Grains.Identity;
-using Voting.Grains.Poll;
+using Voting.Grains.Polling;
 using Voting.Grains.Registry;
 using Voting.Storage.Postgres;
 

@@ -2,7 +2,7 @@ using Orleans.Dashboard;
 using Voting.Clustering;
 using Voting.Grains;
 using Microsoft.Extensions.Options;
-using Voting.Grains.Poll;
+using Voting.Grains.Polling;
 using Voting.Grains.Registry;
 using Voting.ServiceDefaults.Voting;
 

@@ -44,7 +44,7 @@ public static partial class VotingEndpoints
     private static ContentHttpResult ShowPage(
         HttpContext context, VoterCookies cookies, VotePage page, ProofOfWork proofOfWork, PollScheduleCopy poll, TimeProvider timeProvider)
     {
-        if (poll.Decide(timeProvider.GetUtcNow()) is { Verdict: VoteWindowVerdict.NotYetOpen or VoteWindowVerdict.Closed } outside)
+        if (OutsideWindow(poll, timeProvider) is { } outside)
         {
             return Html(page.RenderOutsideWindow(outside.Sentence));
         }
@@ -123,8 +123,13 @@ public static partial class VotingEndpoints
     /// <summary>The seed's form post: <c>vote=a</c> with the voter cookie; answers with the page, the choice marked.</summary>
     private static async Task<ContentHttpResult> VoteFromFormAsync(
         HttpContext context, VoterCookies cookies, VotePage page, BallotOptions ballot, VoteRecorder recorder,
-        IOptions<FrontendOptions> frontend, ILoggerFactory loggers)
+        PollScheduleCopy poll, TimeProvider timeProvider, IOptions<FrontendOptions> frontend, ILoggerFactory loggers)
     {
+        if (OutsideWindow(poll, timeProvider) is { } outside)
+        {
+            return Html(page.RenderOutsideWindow("Your vote was not recorded. " + outside.Sentence), StatusCodes.Status403Forbidden);
+        }
+
         var request = context.Request;
         if (!request.HasFormContentType)
         {
@@ -189,8 +194,13 @@ public static partial class VotingEndpoints
     /// <summary><c>POST /api/votes</c> with <c>{"option":"a"}</c> and the voter cookie: 202 with the vote's receipt.</summary>
     private static async Task<Results<Accepted<VoteReceipt>, ProblemHttpResult>> VoteFromJsonAsync(
         HttpContext context, VoterCookies cookies, BallotOptions ballot, VoteRecorder recorder,
-        IOptions<FrontendOptions> frontend, ILoggerFactory loggers)
+        PollScheduleCopy poll, TimeProvider timeProvider, IOptions<FrontendOptions> frontend, ILoggerFactory loggers)
     {
+        if (OutsideWindow(poll, timeProvider) is { } outside)
+        {
+            return Problem(StatusCodes.Status403Forbidden, "The vote was not recorded. " + outside.Sentence);
+        }
+
         var request = context.Request;
         if (!request.HasJsonContentType())
         {
@@ -278,6 +288,13 @@ public static partial class VotingEndpoints
     private static string BodyProblem(BadHttpRequestException e) => e.StatusCode == StatusCodes.Status413PayloadTooLarge
         ? "The request body is too large for a vote."
         : "The request body cannot be read: it ended early or is malformed.";
+
+    /// <summary>
+    /// The answer when the poll is not open now by this front end's copy of the schedule, else null. Checked first, so
+    /// that any vote outside the window hears why; a vote that passes is checked again with its own timestamp.
+    /// </summary>
+    private static VoteWindowAnswer? OutsideWindow(PollScheduleCopy poll, TimeProvider timeProvider) =>
+        poll.Decide(timeProvider.GetUtcNow()) is { Verdict: VoteWindowVerdict.NotYetOpen or VoteWindowVerdict.Closed } outside ? outside : null;
 
     /// <summary>A 503 (this front end unsure of the schedule) says when to retry: another front end may know.</summary>
     private static void OnOutsideWindow(HttpContext context, VoteOutsideWindowException exception, FrontendOptions frontend)

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace Voting.Grains.Poll;
+namespace Voting.Grains.Polling;
 
 /// <summary>
 /// The poll's schedule: the configured one (<see cref="PollDefaults"/>) with the operators' commands over it, which
