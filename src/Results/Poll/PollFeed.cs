@@ -51,7 +51,7 @@ public sealed partial class PollFeed(
                     _heard = (await grains.GetPoll().GetStatusAsync().WaitAsync(CallTimeout, stoppingToken)).Schedule;
                     failing = false;
                 }
-                catch (Exception exception) when (exception is OrleansException or TimeoutException)
+                catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
                 {
                     if (!failing)
                     {
