@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Voting.Grains.Draining;
 using Voting.Grains.Identity;
+using Voting.Grains.Polling;
 using Voting.Grains.Registry;
 using Voting.Storage.Postgres;
 
@@ -11,7 +12,7 @@ public static class WorkerHostingExtensions
 {
     /// <summary>
     /// Services the worker grains need: options bound from configuration, the shared Redis connections and the vote
-    /// writer. The caller registers an <c>NpgsqlDataSource</c>.
+    /// writer. The caller registers an <c>NpgsqlDataSource</c>, and the poll's configured schedule (<see cref="PollDefaults"/>).
     /// </summary>
     public static IServiceCollection AddVotingWorkerGrains(this IServiceCollection services)
     {
@@ -36,6 +37,8 @@ public static class WorkerHostingExtensions
             .Validate(o => o.RunningWindow > TimeSpan.Zero, "Registry:RunningWindow must be positive (longer than the front ends' registration interval).")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
+        // The host registers the configured schedule (section Poll); without one, the poll has no window.
+        services.TryAddSingleton(PollDefaults.Unlimited);
         services.AddSingleton<RedisConnections>();
         services.AddSingleton<VoteWriter>();
         services.AddHostedService<DrainerRevival>();

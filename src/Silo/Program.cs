@@ -3,6 +3,7 @@ using Voting.ServiceDefaults;
 using Voting.ServiceDefaults.Management;
 using Voting.Silo;
 using Voting.Silo.Pipeline;
+using Voting.Silo.Poll;
 using Voting.Storage.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -14,5 +15,6 @@ var app = builder.Build();
 app.MapVotingDefaultEndpoints();
 app.MapOrleansDashboard(routePrefix: "/dashboard").RequireManagement();
 app.MapPipelineEndpoints();
+app.MapPollEndpoints();
 app.MapGet("/", () => TypedResults.Redirect("/dashboard/")).RequireManagement();
 app.Run();

@@ -44,6 +44,22 @@ public sealed class StartupValidationTests(VotingSystemFixture system)
     }
 
     [Fact]
+    public async Task EveryServiceWithAnUnusablePollScheduleFailsNamingTheSetting()
+    {
+        var poll = new Dictionary<string, string?>
+        {
+            ["Poll__OpensAt"] = "next tuesday",
+            ["Poll__ClosesAt"] = "2026-12-02T09:00:00Z",
+            ["Poll__ReleaseAt"] = "2026-12-02T08:00:00Z",
+            ["Poll__Embargo"] = "true",
+        };
+        await Task.WhenAll(
+            AssertFailsNamingAsync(system.Apps.StartWeb("bad-poll", "127.0.0.1:1", poll), "Poll:OpensAt", "Poll__OpensAt", "Poll:ReleaseAt"),
+            AssertFailsNamingAsync(system.Apps.StartWorker("bad-poll-worker", poll), "Poll:OpensAt", "Poll:ReleaseAt"),
+            AssertFailsNamingAsync(system.Apps.StartResults("bad-poll-results", poll), "Poll:OpensAt", "Poll:ReleaseAt"));
+    }
+
+    [Fact]
     public async Task AFrontEndWithUnusableOverloadLimitsFailsNamingThem()
     {
         await AssertFailsNamingAsync(

@@ -3,6 +3,7 @@ using Npgsql;
 using Orleans.TestingHost;
 using StackExchange.Redis;
 using Voting.Grains.Draining;
+using Voting.Grains.Polling;
 using Voting.Grains.Registry;
 using Voting.Local.Servers;
 using Voting.Storage.Postgres;
@@ -85,6 +86,8 @@ public sealed class WorkerClusterFixture : IAsyncLifetime
             siloBuilder.Services.AddVotingWorkerGrains();
             siloBuilder.Services.AddSingleton(_ => NpgsqlDataSource.Create(siloBuilder.Configuration["Postgres:ConnectionString"]!));
             siloBuilder.AddMemoryGrainStorage(RegistryOptions.StorageName);
+            siloBuilder.AddMemoryGrainStorage(PollDefaults.StorageName);
+            siloBuilder.Services.AddSingleton(PollGrainTests.Defaults);
             siloBuilder.UseInMemoryReminderService();
         }
     }

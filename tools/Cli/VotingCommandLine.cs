@@ -30,6 +30,7 @@ internal static class VotingCommandLine
             LoadCommand.Create(),
             ChaosCommand.Create(),
             RetireCommand.Create(),
+            PollCommand.Create(),
             BenchCommand.Create(),
             TestCommand.Create(),
             SwarmCommand.Create(),

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
 using Voting.Results.Pipeline;
+using Voting.Results.Poll;
 using Voting.ServiceDefaults.Management;
 using Voting.ServiceDefaults.Voting;
 using Voting.Storage.Postgres;
@@ -10,6 +11,9 @@ namespace Voting.Results.Tallies;
 /// <summary>
 /// The live results page (<c>/</c>, its stylesheet and script being static files), the JSON API
 /// (<c>/api/results</c>, <c>/api/pipeline</c>) and the event stream behind the page (<c>/api/results/stream</c>).
+/// While the results are under embargo (<see cref="PollFeed"/>) the public page, API and stream show no count, only
+/// when the results will be announced; operators read the counts from <c>/api/results/live</c> and the pipeline from
+/// <c>/api/pipeline</c> on the management port.
 /// </summary>
 public static class ResultsEndpoints
 {
@@ -22,9 +26,10 @@ public static class ResultsEndpoints
 
         endpoints.MapGet("/", ShowPageAsync);
         endpoints.MapGet("/api/results", ReadAsync);
+        endpoints.MapGet("/api/results/live", ReadLiveAsync).RequireManagement();
         endpoints.MapGet("/api/pipeline", ReadPipeline).RequireManagement().CacheOutput(PipelineCachePolicy.Name);
-        endpoints.MapGet("/api/results/stream", (ResultsFeed results, PipelineFeed pipeline, CancellationToken cancellationToken) =>
-            TypedResults.ServerSentEvents(ResultsEventStream.ReadAsync(results, pipeline, cancellationToken)));
+        endpoints.MapGet("/api/results/stream", (ResultsFeed results, PipelineFeed pipeline, PollFeed poll, CancellationToken cancellationToken) =>
+            TypedResults.ServerSentEvents(ResultsEventStream.ReadAsync(results, pipeline, poll, cancellationToken)));
         return endpoints;
     }
 
@@ -51,8 +56,28 @@ public static class ResultsEndpoints
         return TypedResults.Ok(snapshot);
     }
 
-    /// <summary>Exact counts, read from <c>tallies</c> for this request.</summary>
-    private static async Task<Results<Ok<ResultsSnapshot>, ProblemHttpResult>> ReadAsync(
+    /// <summary>Exact counts, read from <c>tallies</c> for this request; under embargo, only when they will be announced.</summary>
+    private static async Task<Results<Ok<ResultsSnapshot>, Ok<Embargo>, ProblemHttpResult>> ReadAsync(
+        HttpContext context, TallyReader tallies, BallotOptions ballot, PollFeed poll, TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        context.Response.Headers.CacheControl = "no-store";
+        if (poll.Current() is { Withheld: true } embargo)
+        {
+            return TypedResults.Ok(embargo);
+        }
+
+        try
+        {
+            return TypedResults.Ok(ResultsSnapshot.Create(ballot, await tallies.ReadAsync(cancellationToken), timeProvider.GetUtcNow()));
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            return Unreadable(context);
+        }
+    }
+
+    /// <summary>Exact counts, read from <c>tallies</c> for this request, embargo or not (a management surface).</summary>
+    private static async Task<Results<Ok<ResultsSnapshot>, ProblemHttpResult>> ReadLiveAsync(
         HttpContext context, TallyReader tallies, BallotOptions ballot, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         context.Response.Headers.CacheControl = "no-store";
@@ -62,17 +87,30 @@ public static class ResultsEndpoints
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
-            context.Response.Headers.RetryAfter = "2";
-            return TypedResults.Problem(detail: "The results cannot be read right now: PostgreSQL is unreachable.", statusCode: StatusCodes.Status503ServiceUnavailable);
+            return Unreadable(context);
         }
     }
 
-    /// <summary>The page with the counts read for this request; 503 with the page saying so when PostgreSQL cannot be read.</summary>
+    private static ProblemHttpResult Unreadable(HttpContext context)
+    {
+        context.Response.Headers.RetryAfter = "2";
+        return TypedResults.Problem(detail: "The results cannot be read right now: PostgreSQL is unreachable.", statusCode: StatusCodes.Status503ServiceUnavailable);
+    }
+
+    /// <summary>
+    /// The page with the counts read for this request; 503 with the page saying so when PostgreSQL cannot be read.
+    /// Under embargo, the page says when the results will be announced, and no count is read.
+    /// </summary>
     private static async Task<ContentHttpResult> ShowPageAsync(
-        HttpContext context, ResultsPage page, TallyReader tallies, BallotOptions ballot, TimeProvider timeProvider, CancellationToken cancellationToken)
+        HttpContext context, ResultsPage page, TallyReader tallies, BallotOptions ballot, PollFeed poll, TimeProvider timeProvider, CancellationToken cancellationToken)
     {
         context.Response.Headers.ContentSecurityPolicy = PageSecurityPolicy;
         context.Response.Headers.CacheControl = "no-store";
+        if (poll.Current() is { Withheld: true } embargo)
+        {
+            return TypedResults.Content(page.RenderEmbargoed(ballot, embargo), "text/html; charset=utf-8");
+        }
+
         try
         {
             var snapshot = ResultsSnapshot.Create(ballot, await tallies.ReadAsync(cancellationToken), timeProvider.GetUtcNow());

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.StaticFiles;
 using Voting.Clustering;
 using Voting.Results.Pipeline;
+using Voting.Results.Poll;
 using Voting.ServiceDefaults.Voting;
 using Voting.Storage.Postgres;
 
@@ -10,7 +11,7 @@ public static class ResultsHostingExtensions
 {
     /// <summary>
     /// The results app's services: its settings, the tally reader, the two feeds behind the live page (counts from
-    /// PostgreSQL, pipeline status from the cluster, which it joins as a client), the page and its static files.
+    /// PostgreSQL, pipeline status from the cluster, which it joins as a client), the poll's embargo, the page and its static files.
     /// </summary>
     public static IHostApplicationBuilder AddVotingResults(this IHostApplicationBuilder builder)
     {
@@ -27,6 +28,9 @@ public static class ResultsHostingExtensions
         builder.AddVotingClusterClient();
         builder.Services.AddSingleton<PipelineFeed>();
         builder.Services.AddHostedService(services => services.GetRequiredService<PipelineFeed>());
+        builder.Services.AddVotingPollOptions();
+        builder.Services.AddSingleton<PollFeed>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<PollFeed>());
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ResultsJsonContext.Default));
         builder.Services.AddProblemDetails();
         builder.Services.AddOutputCache(o => o.AddPolicy(PipelineCachePolicy.Name, new PipelineCachePolicy()));

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Voting.Results.Pipeline;
+using Voting.Results.Poll;
 
 namespace Voting.Results.Tallies;
 
@@ -8,4 +9,5 @@ namespace Voting.Results.Tallies;
 [JsonSerializable(typeof(ResultsSnapshot))]
 [JsonSerializable(typeof(PipelineSnapshot))]
 [JsonSerializable(typeof(PublicPipelineSnapshot))]
+[JsonSerializable(typeof(Embargo))]
 internal sealed partial class ResultsJsonContext : JsonSerializerContext;

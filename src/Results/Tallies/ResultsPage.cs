@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using Microsoft.Extensions.FileProviders;
+using Voting.Results.Poll;
 using Voting.ServiceDefaults.Voting;
 
 namespace Voting.Results.Tallies;
@@ -57,6 +58,20 @@ public sealed class ResultsPage
             "options" => Options(snapshot),
             "total" => snapshot is null ? "The results cannot be read right now." : $"{snapshot.Total.ToString("N0", CultureInfo.InvariantCulture)} votes",
             "read-at" => snapshot is null ? "" : "Counted at " + snapshot.ReadAt.ToString("u", CultureInfo.InvariantCulture),
+            _ => throw new UnreachableException(hole),
+        }).ToString();
+    }
+
+    /// <summary>The page under embargo: when the results will be announced, and no count.</summary>
+    public string RenderEmbargoed(BallotOptions ballot, Embargo embargo)
+    {
+        var title = Encode(string.Join(" vs ", ballot.All.Select(o => o.Label)));
+        return _page.Render(new StringBuilder(2048), hole => hole switch
+        {
+            "title" => title,
+            "options" => "",
+            "total" => Encode(embargo.Sentence),
+            "read-at" => "",
             _ => throw new UnreachableException(hole),
         }).ToString();
     }

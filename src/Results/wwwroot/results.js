@@ -46,3 +46,13 @@ function renderPipeline(status) {
 const events = new EventSource("/api/results/stream");
 events.addEventListener("results", event => render(JSON.parse(event.data)));
 events.addEventListener("pipeline", event => renderPipeline(JSON.parse(event.data)));
+// Under embargo the stream sends no counts, only when they will be announced; on release, the counts follow.
+events.addEventListener("embargo", event => {
+  const embargo = JSON.parse(event.data);
+  document.getElementById("pipeline").hidden = embargo.withheld;
+  if (embargo.withheld) {
+    document.getElementById("options").replaceChildren();
+    document.getElementById("total").textContent = embargo.sentence;
+    document.getElementById("read-at").textContent = "";
+  }
+});

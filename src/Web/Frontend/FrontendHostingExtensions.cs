@@ -12,6 +12,7 @@ using Voting.ServiceDefaults.Health;
 using Voting.ServiceDefaults.Voting;
 using Voting.Web.Abuse;
 using Voting.Web.Overload;
+using Voting.Web.Poll;
 using Voting.Web.Voting;
 
 namespace Voting.Web.Frontend;
@@ -78,6 +79,9 @@ public static partial class FrontendHostingExtensions
                 SettingsValidation.Invalid("Challenge:Lifetime", "must be from 10 s to an hour."))
             .ValidateOnStart();
         services.AddSingleton<ProofOfWork>();
+        services.AddVotingPollOptions();
+        services.AddSingleton<PollScheduleCopy>();
+        services.AddHostedService(provider => provider.GetRequiredService<PollScheduleCopy>());
         services.AddSingleton<VoteRecorder>();
         services.AddSingleton(provider => new VotePage(
             provider.GetRequiredService<BallotOptions>(), provider.GetRequiredService<IOptions<FrontendOptions>>().Value.Id));
@@ -97,7 +101,8 @@ public static partial class FrontendHostingExtensions
         services.AddSingleton<RegistrationRefusal>();
         services.AddHealthChecks()
             .AddCheck<RedisHealthCheck>("redis", tags: [HealthEndpoints.ReadyTag], timeout: HealthEndpoints.CheckTimeout)
-            .AddCheck<RegistrationHealthCheck>("registration", tags: [HealthEndpoints.ReadyTag]);
+            .AddCheck<RegistrationHealthCheck>("registration", tags: [HealthEndpoints.ReadyTag])
+            .AddCheck<PollHealthCheck>("poll", tags: [HealthEndpoints.ReadyTag]);
 
         builder.UseOrleans(silo =>
         {

@@ -58,6 +58,19 @@ public sealed class VotePage(BallotOptions ballot, string frontendId)
         return html.ToString();
     }
 
+    /// <summary>The page before the poll opens and after it closes: what the voter is told, and no ballot.</summary>
+    public string RenderOutsideWindow(string sentence)
+    {
+        var html = new StringBuilder(1024);
+        html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>")
+            .Append(Encode(_title)).Append("</title>\n<style>").Append(Style).Append("</style>\n</head>\n<body>\n<main>\n<h1>")
+            .Append(Encode(_title)).Append("</h1>\n<p class=\"notice\" role=\"status\" id=\"poll\">").Append(Encode(sentence))
+            .Append("</p>\n<p class=\"host\">Vote processed by ")
+            .Append(Encode(Host)).Append(" (").Append(Encode(frontendId)).Append(")</p>\n</main>\n</body>\n</html>\n");
+        return html.ToString();
+    }
+
     /// <summary>
     /// The page a new voter gets while the identity challenge is on: its script finds the proof of work and posts it
     /// to <c>/identity</c>, which issues the identity and sends the browser back to the ballot.

@@ -8,6 +8,7 @@ using Voting.ServiceDefaults.Voting;
 using Voting.Web.Abuse;
 using Voting.Web.Frontend;
 using Voting.Web.Overload;
+using Voting.Web.Poll;
 
 namespace Voting.Web.Voting;
 
@@ -36,9 +37,18 @@ public static partial class VotingEndpoints
         return endpoints;
     }
 
-    /// <summary>The vote page: the one place a voter identity is issued (rate-limited per address by <see cref="ClientLimiter"/>).</summary>
-    private static ContentHttpResult ShowPage(HttpContext context, VoterCookies cookies, VotePage page, ProofOfWork proofOfWork)
+    /// <summary>
+    /// The vote page: the one place a voter identity is issued (rate-limited per address by <see cref="ClientLimiter"/>).
+    /// Before the poll opens and after it closes, it says so, without the ballot.
+    /// </summary>
+    private static ContentHttpResult ShowPage(
+        HttpContext context, VoterCookies cookies, VotePage page, ProofOfWork proofOfWork, PollScheduleCopy poll, TimeProvider timeProvider)
     {
+        if (OutsideWindow(poll, timeProvider) is { } outside)
+        {
+            return Html(page.RenderOutsideWindow(outside.Sentence));
+        }
+
         if (cookies.Read(context.Request, out VoterCookie voter) != VoterCookieState.Valid)
         {
             if (proofOfWork.Enabled)
@@ -113,8 +123,13 @@ public static partial class VotingEndpoints
     /// <summary>The seed's form post: <c>vote=a</c> with the voter cookie; answers with the page, the choice marked.</summary>
     private static async Task<ContentHttpResult> VoteFromFormAsync(
         HttpContext context, VoterCookies cookies, VotePage page, BallotOptions ballot, VoteRecorder recorder,
-        IOptions<FrontendOptions> frontend, ILoggerFactory loggers)
+        PollScheduleCopy poll, TimeProvider timeProvider, IOptions<FrontendOptions> frontend, ILoggerFactory loggers)
     {
+        if (OutsideWindow(poll, timeProvider) is { } outside)
+        {
+            return Html(page.RenderOutsideWindow("Your vote was not recorded. " + outside.Sentence), StatusCodes.Status403Forbidden);
+        }
+
         var request = context.Request;
         if (!request.HasFormContentType)
         {
@@ -161,6 +176,13 @@ public static partial class VotingEndpoints
             VoteMetrics.RecordAccepted(form: true);
             return Html(page.Render(vote.Option, VotePageNotice.Recorded));
         }
+        catch (VoteOutsideWindowException e)
+        {
+            OnOutsideWindow(context, e, frontend.Value);
+            return Html(e.Answer.Verdict is VoteWindowVerdict.Unsure
+                ? page.Render(null, VotePageNotice.NotRecorded, e.Answer.Sentence)
+                : page.RenderOutsideWindow("Your vote was not recorded. " + e.Answer.Sentence), e.StatusCode);
+        }
         catch (Exception e) when (e is RedisException or RedisTimeoutException)
         {
             OnRedisFailure(context, e, frontend.Value, loggers);
@@ -172,8 +194,13 @@ public static partial class VotingEndpoints
     /// <summary><c>POST /api/votes</c> with <c>{"option":"a"}</c> and the voter cookie: 202 with the vote's receipt.</summary>
     private static async Task<Results<Accepted<VoteReceipt>, ProblemHttpResult>> VoteFromJsonAsync(
         HttpContext context, VoterCookies cookies, BallotOptions ballot, VoteRecorder recorder,
-        IOptions<FrontendOptions> frontend, ILoggerFactory loggers)
+        PollScheduleCopy poll, TimeProvider timeProvider, IOptions<FrontendOptions> frontend, ILoggerFactory loggers)
     {
+        if (OutsideWindow(poll, timeProvider) is { } outside)
+        {
+            return Problem(StatusCodes.Status403Forbidden, "The vote was not recorded. " + outside.Sentence);
+        }
+
         var request = context.Request;
         if (!request.HasJsonContentType())
         {
@@ -224,6 +251,11 @@ public static partial class VotingEndpoints
             VoteMetrics.RecordAccepted(form: false);
             return TypedResults.Accepted((string?)null, new VoteReceipt(vote.VoteId, vote.VoterId, vote.Option, vote.FrontendId, vote.Timestamp));
         }
+        catch (VoteOutsideWindowException e)
+        {
+            OnOutsideWindow(context, e, frontend.Value);
+            return Problem(e.StatusCode, "The vote was not recorded. " + e.Answer.Sentence);
+        }
         catch (Exception e) when (e is RedisException or RedisTimeoutException)
         {
             OnRedisFailure(context, e, frontend.Value, loggers);
@@ -256,6 +288,22 @@ public static partial class VotingEndpoints
     private static string BodyProblem(BadHttpRequestException e) => e.StatusCode == StatusCodes.Status413PayloadTooLarge
         ? "The request body is too large for a vote."
         : "The request body cannot be read: it ended early or is malformed.";
+
+    /// <summary>
+    /// The answer when the poll is not open now by this front end's copy of the schedule, else null. Checked first, so
+    /// that any vote outside the window hears why; a vote that passes is checked again with its own timestamp.
+    /// </summary>
+    private static VoteWindowAnswer? OutsideWindow(PollScheduleCopy poll, TimeProvider timeProvider) =>
+        poll.Decide(timeProvider.GetUtcNow()) is { Verdict: VoteWindowVerdict.NotYetOpen or VoteWindowVerdict.Closed } outside ? outside : null;
+
+    /// <summary>A 503 (this front end unsure of the schedule) says when to retry: another front end may know.</summary>
+    private static void OnOutsideWindow(HttpContext context, VoteOutsideWindowException exception, FrontendOptions frontend)
+    {
+        if (exception.Answer.Verdict is VoteWindowVerdict.Unsure)
+        {
+            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(frontend.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        }
+    }
 
     private static void OnRedisFailure(HttpContext context, Exception exception, FrontendOptions frontend, ILoggerFactory loggers)
     {
