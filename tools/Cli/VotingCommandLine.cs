@@ -31,6 +31,7 @@ internal static class VotingCommandLine
             ChaosCommand.Create(),
             RetireCommand.Create(),
             BenchCommand.Create(),
+            VerifyCommand.Create(),
             TestCommand.Create(),
             SwarmCommand.Create(),
         };
