@@ -1,7 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
 using Voting.Sealing.Ballots;
-using Voting.Sealing.Export;
 using Voting.Sealing.Manifest;
 using Voting.Sealing.Merkle;
 
@@ -35,31 +34,22 @@ public sealed class Sealer(NpgsqlDataSource database, PseudonymKey pseudonyms, S
         }
 
         var ballots = await ReadVotesAsync(connection, poll.Options, cancellationToken);
-        var tree = new MerkleTree(ballots);
-        var ballotsSha256 = Convert.ToHexStringLower(await BallotsCsv.WriteAsync(ballots, null, cancellationToken));
-        var manifest = new SealManifest(
-            poll.Id, poll.Name, poll.OpenedAt, poll.ClosedAt, time.GetUtcNow(), poll.Options, ballots.Tallies(), ballots.Count,
-            [.. ballots.CountsPerFrontend()], ballots.Count, Convert.ToHexStringLower(tree.Root), ballotsSha256);
-        var signedBytes = ManifestJson.SignedBytes(manifest);
-        var signed = ManifestJson.WithSignature(signedBytes, signingKey.Sign(signedBytes));
-        // The manifest as it will be read back: its times at the precision written.
-        manifest = ManifestJson.Parse(signedBytes);
-
+        var seal = await Seal.CreateAsync(poll, ballots, signingKey, time.GetUtcNow(), cancellationToken);
         await WriteBallotsAsync(connection, poll.Id, ballots, cancellationToken);
         await using (var insert = new NpgsqlCommand(
             "INSERT INTO seals (poll_id, sealed_at, merkle_root, manifest, public_key) VALUES (@poll, @sealedAt, @root, @manifest, @key)",
             connection, transaction))
         {
             insert.Parameters.AddWithValue("poll", poll.Id);
-            insert.Parameters.AddWithValue("sealedAt", manifest.SealedAt);
-            insert.Parameters.AddWithValue("root", manifest.MerkleRoot);
-            insert.Parameters.AddWithValue("manifest", signed);
-            insert.Parameters.AddWithValue("key", signingKey.PublicKeyPem);
+            insert.Parameters.AddWithValue("sealedAt", seal.Manifest.SealedAt);
+            insert.Parameters.AddWithValue("root", seal.Manifest.MerkleRoot);
+            insert.Parameters.AddWithValue("manifest", seal.ManifestBytes);
+            insert.Parameters.AddWithValue("key", seal.PublicKeyPem);
             await insert.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return new Seal(signed, manifest, signingKey.PublicKeyPem, ballots, tree);
+        return seal;
     }
 
     /// <summary>The poll's seal as it was kept, or null when it was never sealed.</summary>
