@@ -31,6 +31,8 @@ internal sealed class SyntheticPoll
         }
     }
 
+    public static string FrontendOf(byte index) => Frontends[index];
+
     public Guid[] Voters { get; }
 
     public Guid[] VoteIds { get; }
