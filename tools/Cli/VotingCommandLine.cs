@@ -32,6 +32,7 @@ internal static class VotingCommandLine
             RetireCommand.Create(),
             PollCommand.Create(),
             BenchCommand.Create(),
+            VerifyCommand.Create(),
             TestCommand.Create(),
             SwarmCommand.Create(),
         };
