@@ -33,7 +33,15 @@ public static class ManifestJson
             json.WriteString("format", manifest.Format);
             json.WriteString("pollId", manifest.PollId);
             json.WriteString("pollName", manifest.PollName);
-            json.WriteString("openedAt", FormatTime(manifest.OpenedAt));
+            if (manifest.OpenedAt is { } openedAt)
+            {
+                json.WriteString("openedAt", FormatTime(openedAt));
+            }
+            else
+            {
+                json.WriteNull("openedAt");
+            }
+
             json.WriteString("closedAt", FormatTime(manifest.ClosedAt));
             json.WriteString("sealedAt", FormatTime(manifest.SealedAt));
             json.WriteStartArray("options");
@@ -150,7 +158,7 @@ public static class ManifestJson
             return new SealManifest(
                 String(root, "pollId"),
                 String(root, "pollName"),
-                Time(root, "openedAt"),
+                root.GetProperty("openedAt").ValueKind == JsonValueKind.Null ? null : Time(root, "openedAt"),
                 Time(root, "closedAt"),
                 Time(root, "sealedAt"),
                 options,

@@ -9,7 +9,7 @@ namespace Voting.Sealing.Manifest;
 /// </summary>
 /// <param name="PollId">The poll's id.</param>
 /// <param name="PollName">The poll's name (its question).</param>
-/// <param name="OpenedAt">When the poll opened.</param>
+/// <param name="OpenedAt">When the poll opened; null: it was open from the start (no opening time was set).</param>
 /// <param name="ClosedAt">When it closed: votes the front ends stamped before this are counted.</param>
 /// <param name="SealedAt">When the first seal was made (later seals return it unchanged).</param>
 /// <param name="Options">The poll's options, in its order.</param>
@@ -22,7 +22,7 @@ namespace Voting.Sealing.Manifest;
 public sealed record SealManifest(
     string PollId,
     string PollName,
-    DateTimeOffset OpenedAt,
+    DateTimeOffset? OpenedAt,
     DateTimeOffset ClosedAt,
     DateTimeOffset SealedAt,
     IReadOnlyList<string> Options,

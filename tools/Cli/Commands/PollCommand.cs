@@ -6,7 +6,7 @@ using Voting.Cli.Local;
 namespace Voting.Cli.Commands;
 
 /// <summary>
-/// <c>./voting poll open|close|release|status</c>: the operators' commands on the poll, sent to a worker silo's
+/// <c>./voting poll open|close|release|status</c> (and <c>seal</c>, <see cref="PollSealCommand"/>): the operators' commands on the poll, sent to a worker silo's
 /// management port (<c>/api/poll</c>) with the management token. A command the poll's phase does not allow is
 /// refused with the reason (exit 1).
 /// </summary>
@@ -23,6 +23,7 @@ internal static class PollCommand
         var status = new Command("status", "show the poll's schedule, its phase now and the embargo");
         status.SetAction((_, _) => RunAsync(null));
         command.Subcommands.Add(status);
+        command.Subcommands.Add(PollSealCommand.Create());
         return command;
     }
 

@@ -18,7 +18,8 @@ internal static class VerifyCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(DirectoryInfo directory, CancellationToken cancellationToken)
+    /// <summary>Verifies the export in <paramref name="directory"/> and reports it: 0 only when everything checks out.</summary>
+    internal static async Task<int> RunAsync(DirectoryInfo directory, CancellationToken cancellationToken)
     {
         if (!directory.Exists)
         {
