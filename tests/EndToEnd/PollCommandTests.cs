@@ -7,9 +7,9 @@ using Xunit.Abstractions;
 namespace Voting.EndToEnd.Tests;
 
 /// <summary>
-/// <c>./voting poll status|open|close|release</c> against a system <c>./voting up</c> started with an embargo: each
-/// command the poll's phase allows is carried out, each it does not is refused with the reason (exit 1), and the
-/// close reaches the front ends.
+/// <c>./voting poll status|open|close|release|seal</c> and <c>./voting verify</c> against a system <c>./voting up</c>
+/// started with an embargo: each command the poll's phase allows is carried out, each it does not is refused with the
+/// reason (exit 1), the close reaches the front ends, and the sealed export verifies until a byte of it is changed.
 /// </summary>
 public sealed class PollCommandTests(ITestOutputHelper output)
 {
@@ -48,6 +48,20 @@ public sealed class PollCommandTests(ITestOutputHelper output)
             Assert.Contains("The results are public from", release.Output, StringComparison.Ordinal);
             Assert.Contains("results     released", release.Output, StringComparison.Ordinal);
             Assert.Contains("is not opened again", (await RunAsync(voting, 1, "poll", "open")).Error, StringComparison.Ordinal);
+
+            // Sealed once every vote is counted; the export written and verified as anyone would, and refused by the
+            // verifier once one byte of a ballot is changed.
+            var export = Path.Combine(TestDirectories.Create("poll-seal"), "export");
+            var seal = await RunAsync(voting, 0, "poll", "seal", "--out", export);
+            Assert.Contains("verifies", seal.Output, StringComparison.Ordinal);
+            Assert.Contains("total: 1", seal.Output, StringComparison.Ordinal);
+            Assert.Contains("verifies", (await RunAsync(voting, 0, "verify", export)).Output, StringComparison.Ordinal);
+            var ballots = Path.Combine(export, "ballots.csv");
+            var bytes = await File.ReadAllBytesAsync(ballots);
+            var digit = Array.LastIndexOf(bytes, (byte)',') - 1; // the last hex digit of the last ballot's vote id
+            bytes[digit] = bytes[digit] == (byte)'0' ? (byte)'1' : (byte)'0';
+            await File.WriteAllBytesAsync(ballots, bytes);
+            Assert.Contains("does NOT verify", (await RunAsync(voting, 1, "verify", export)).Error, StringComparison.Ordinal);
         }
         finally
         {

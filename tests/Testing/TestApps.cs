@@ -1,4 +1,5 @@
 using Voting.Local.Applications;
+using Voting.Local.Sealing;
 using Voting.Local.Tls;
 using Voting.Local.Servers;
 
@@ -29,6 +30,11 @@ public static class TestApps
     /// <summary>The certificate of every test system's cluster (mutual TLS between silos and clients, as in production).</summary>
     public static ClusterCertificate ClusterCertificate => Certificate.Value;
 
+    /// <summary>The poll's sealing secrets every test system's workers get (one pair per test run).</summary>
+    public static PollSecrets Sealing => SealingSecrets.Value;
+
+    private static readonly Lazy<PollSecrets> SealingSecrets = new(() => PollSecrets.ReadOrCreate(TestDirectories.Create("poll-secrets")));
+
     private static readonly Lazy<ClusterCertificate> Certificate = new(() => ClusterCertificate.ReadOrCreate(TestDirectories.Create("cluster-tls")));
 
     /// <summary>Drainers look for votes every 50 ms, results and the balancer refresh within half a second.</summary>
@@ -47,6 +53,7 @@ public static class TestApps
             Settings = QuickTimings,
             ManagementToken = ManagementToken,
             ClusterCertificate = ClusterCertificate,
+            Sealing = Sealing,
             Redis = RedisAccounts,
             Roles = PostgresRoles,
         };

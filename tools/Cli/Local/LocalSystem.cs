@@ -421,6 +421,8 @@ internal sealed class LocalSystem
         ManagementToken = ManagementToken(),
         // One per system, in the data directory: every silo and client of it presents it, and requires it of the others.
         ClusterCertificate = Voting.Local.Tls.ClusterCertificate.ReadOrCreate(Path.Combine(Settings.Data, "cluster-tls")),
+        // One pair per system: the seal's signing key and the pseudonym key, which the workers seal with.
+        Sealing = Voting.Local.Sealing.PollSecrets.ReadOrCreate(Path.Combine(Settings.Data, "poll")),
         Redis = RedisAccounts(),
         Roles = PostgresRoles(),
         Clustering = Settings.Clustering,

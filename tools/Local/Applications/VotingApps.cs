@@ -1,5 +1,6 @@
 using System.Globalization;
 using Voting.Local.Tls;
+using Voting.Local.Sealing;
 using Voting.Local.Servers;
 
 namespace Voting.Local.Applications;
@@ -55,19 +56,28 @@ public sealed class VotingApps(string connectionString, string logDirectory, str
     /// </summary>
     public ClusterCertificate? ClusterCertificate { get; init; }
 
+    /// <summary>The poll's sealing secrets, which the workers get (<c>Poll:SigningKeyPath</c>, <c>Poll:PseudonymKey</c>); null: workers that cannot seal.</summary>
+    public PollSecrets? Sealing { get; init; }
+
     /// <summary>Settings every application gets (each reads only its own sections), before a start's overrides.</summary>
     public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
 
     public AppLaunch Worker(string name, IReadOnlyDictionary<string, string?>? overrides = null, AppPorts? ports = null)
     {
         ports ??= AppPorts.Free(silo: true, gateway: true);
-        return Launch(name, "Silo", "Voting.Silo", ports, Silo(ports, PostgresRoles.Worker), new Dictionary<string, string?>
+        var role = new Dictionary<string, string?>
         {
             ["Postgres__ConnectionString"] = As(PostgresRoles.Worker),
             ["Postgres__MigrationConnectionString"] = Roles?.As(connectionString, PostgresRoles.Owner),
             ["Drainers__RedisUser"] = Redis?.Drainer.User,
             ["Drainers__RedisPassword"] = Redis?.Drainer.Password,
-        }, overrides);
+        };
+        foreach (var (key, value) in Sealing?.Settings ?? new Dictionary<string, string?>())
+        {
+            role[key] = value;
+        }
+
+        return Launch(name, "Silo", "Voting.Silo", ports, Silo(ports, PostgresRoles.Worker), role, overrides);
     }
 
     public AppLaunch Web(string name, string redisEndpoint, IReadOnlyDictionary<string, string?>? overrides = null, AppPorts? ports = null)
