@@ -124,6 +124,8 @@ public sealed class SwarmStackFixture : IAsyncLifetime
         SecretValues["voting_management_token"] = TestApps.ManagementToken;
         SecretValues["voting_cluster_tls_certificate"] = File.ReadAllText(TestApps.ClusterCertificate.CertificatePath);
         SecretValues["voting_cluster_tls_key"] = File.ReadAllText(TestApps.ClusterCertificate.KeyPath);
+        SecretValues["voting_poll_signing_key"] = File.ReadAllText(TestApps.Sealing.SigningKeyPath);
+        SecretValues["voting_poll_pseudonym_key"] = File.ReadAllText(TestApps.Sealing.PseudonymKeyPath).Trim();
         SecretValues["voting_forensics_secret"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
         SecretValues["voting_edge_tls_cert"] = await File.ReadAllTextAsync(Certificate.CertificatePath);
         SecretValues["voting_edge_tls_key"] = await File.ReadAllTextAsync(Certificate.KeyPath);

@@ -1,3 +1,4 @@
+using Voting.Sealing.Manifest;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json;
@@ -430,6 +431,9 @@ internal sealed class SwarmSystem
             // Every silo and client of the cluster presents it, and requires it of the other end (Orleans' TLS).
             ["voting_cluster_tls_certificate"] = clusterCertificate,
             ["voting_cluster_tls_key"] = clusterKey,
+            // The workers seal the closed poll with these (docs/SEALING.md).
+            ["voting_poll_signing_key"] = SealSigningKey.CreatePem(),
+            ["voting_poll_pseudonym_key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             // Consul's ACLs (the consul service: default deny; the applications' token may write orleans/ only). This
             // machine's Swarm keeps membership in PostgreSQL and runs no Consul, but the stack mounts them.
             ["voting_consul_management_token"] = Guid.NewGuid().ToString(),
