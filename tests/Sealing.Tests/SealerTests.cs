@@ -142,5 +142,4 @@ public sealed class SealerTests(PostgresFixture fixture) : IAsyncLifetime
         await command.ExecuteNonQueryAsync();
         return [.. rows.Select(r => TestSeals.VoterId(r.Voter))];
     }
-
 }
