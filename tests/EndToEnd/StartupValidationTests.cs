@@ -60,6 +60,19 @@ public sealed class StartupValidationTests(VotingSystemFixture system)
     }
 
     [Fact]
+    public async Task AWorkerWithUnusableSealingKeysFailsNamingThem()
+    {
+        await AssertFailsNamingAsync(
+            system.Apps.StartWorker("bad-sealing-worker", new Dictionary<string, string?>
+            {
+                ["Poll__SigningKeyPath"] = Path.Combine(TestDirectories.Create("no-signing-key"), "missing.pem"),
+                ["Poll__PseudonymKey"] = Convert.ToBase64String(new byte[16]),
+                ["Poll__SealGrace"] = "00:00:00",
+            }),
+            "Poll:SigningKeyPath", "Poll:PseudonymKey", "Poll:SealGrace");
+    }
+
+    [Fact]
     public async Task AFrontEndWithUnusableOverloadLimitsFailsNamingThem()
     {
         await AssertFailsNamingAsync(
