@@ -38,9 +38,7 @@ internal static class PollCommand
     private static async Task<int> RunAsync(string? path)
     {
         var system = new LocalSystem(LocalSettings.FromEnvironment(), Console.Out);
-        var worker = system.Components().FirstOrDefault(c => c.Kind is ComponentKind.Worker && c.Process.IsAlive())
-            ?? throw new CliException("no worker silo runs: the poll lives in the worker tier");
-        var management = worker.ManagementUrl ?? throw new CliException($"{worker.Name} was started without a management port: ./voting stop {worker.Name} and start it again");
+        var (worker, management) = RunningWorker(system);
         using var http = system.ManagementClient(TimeSpan.FromSeconds(15));
         HttpResponseMessage response;
         try
@@ -51,7 +49,7 @@ internal static class PollCommand
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
-            throw new CliException($"{worker.Name} did not answer: {e.Message}");
+            throw new CliException($"{worker} did not answer: {e.Message}");
         }
 
         using (response)
@@ -82,6 +80,15 @@ internal static class PollCommand
             Describe(body);
             return 0;
         }
+    }
+
+    /// <summary>A running worker silo of the local system, and its management port's URL: where the poll is asked.</summary>
+    internal static (string Name, Uri Management) RunningWorker(LocalSystem system)
+    {
+        var worker = system.Components().FirstOrDefault(c => c.Kind is ComponentKind.Worker && c.Process.IsAlive())
+            ?? throw new CliException("no worker silo runs: the poll lives in the worker tier");
+        return (worker.Name, worker.ManagementUrl
+            ?? throw new CliException($"{worker.Name} was started without a management port: ./voting stop {worker.Name} and start it again"));
     }
 
     private static void Describe(JsonElement status)

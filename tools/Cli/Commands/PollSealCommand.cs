@@ -36,9 +36,7 @@ internal static class PollSealCommand
     private static async Task<int> RunAsync(DirectoryInfo output, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var system = new LocalSystem(LocalSettings.FromEnvironment(), Console.Out);
-        var worker = system.Components().FirstOrDefault(c => c.Kind is ComponentKind.Worker && c.Process.IsAlive())
-            ?? throw new CliException("no worker silo runs: the poll is sealed by the worker tier");
-        var management = worker.ManagementUrl ?? throw new CliException($"{worker.Name} was started without a management port: ./voting stop {worker.Name} and start it again");
+        var (worker, management) = PollCommand.RunningWorker(system);
         // Sealing ten million ballots takes a while: the request may too.
         using var http = system.ManagementClient(TimeSpan.FromMinutes(15));
 
@@ -46,7 +44,7 @@ internal static class PollSealCommand
         string? said = null;
         while (true)
         {
-            using var response = await SendAsync(http, HttpMethod.Post, new Uri(management, "api/poll/seal"), worker.Name, cancellationToken);
+            using var response = await SendAsync(http, HttpMethod.Post, new Uri(management, "api/poll/seal"), worker, cancellationToken);
             if (response.IsSuccessStatusCode)
             {
                 break;
@@ -78,10 +76,10 @@ internal static class PollSealCommand
         output.Create();
         foreach (var (path, file) in new[] { ("api/poll/seal", SealExport.ManifestFile), ("api/poll/seal/" + BallotsCsv.FileName, BallotsCsv.FileName), ("api/poll/seal/" + SealExport.PublicKeyFile, SealExport.PublicKeyFile) })
         {
-            using var response = await SendAsync(http, HttpMethod.Get, new Uri(management, path), worker.Name, cancellationToken);
+            using var response = await SendAsync(http, HttpMethod.Get, new Uri(management, path), worker, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
-                throw new CliException($"{worker.Name} did not give {file}: " + await DetailAsync(response, cancellationToken));
+                throw new CliException($"{worker} did not give {file}: " + await DetailAsync(response, cancellationToken));
             }
 
             await using var target = File.Create(Path.Combine(output.FullName, file));
