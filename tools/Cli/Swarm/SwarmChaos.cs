@@ -83,6 +83,11 @@ internal sealed class SwarmChaos(SwarmSystem swarm, TextWriter output)
             log.WriteLine("FAILED: " + failure);
         }
 
+        if (!report.Passed)
+        {
+            await SwarmDiagnostics.WriteAsync(log);
+        }
+
         return report.Passed && failures.Count == 0 ? 0 : 1;
     }
 
