@@ -4,7 +4,9 @@
 #
 # ACL users (docs/SECURITY.md; the same rules as tools/Local/Servers/RedisAccounts.cs), passwords from the secrets
 # VOTING_REDIS_SECRETS/voting_redis_frontend_password and .../voting_redis_drainer_password, written into the ACL file
-# as SHA-256 hashes: the default user off (a connection without credentials can run nothing), voting-frontend may
+# as SHA-256 hashes: the default user off (a connection without credentials can run nothing; allowed every command
+# only because Redis 7.0 replays the append-only file's transactions as the default user and drops each one that user
+# may not run — RedisAccounts.DefaultUser says what that lost), voting-frontend may
 # append to the stream VOTING_REDIS_STREAM [votes], voting-drainer may read, acknowledge, claim and trim it and append
 # to its dead-letter stream.
 #
@@ -36,7 +38,7 @@ connection="+ping +echo +info +client|setname"
 acl=/tmp/voting-users.acl
 umask 077
 cat >"$acl" <<EOF
-user default off resetpass resetkeys resetchannels nocommands
+user default off resetpass resetchannels ~* &* +@all
 user voting-frontend on #$frontend resetchannels resetkeys ~$stream nocommands $connection +xadd
 user voting-drainer on #$drainer resetchannels resetkeys ~$stream nocommands $connection +xgroup|create +xgroup|delconsumer +xreadgroup +xautoclaim +xack +xinfo|groups +xinfo|consumers +xpending +xrange +xlen +xtrim +exists +eval +evalsha +script|load (~$stream:dead-letters +xadd)
 EOF

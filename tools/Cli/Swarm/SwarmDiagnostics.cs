@@ -3,7 +3,7 @@ namespace Voting.Cli.Swarm;
 /// <summary>
 /// What a failed <c>swarm chaos</c> run leaves behind for its post-mortem, written into its log before the Swarm is
 /// changed again: the front ends' tasks as the manager knows them, every Redis and web container each front-end node
-/// still holds (running or exited, with its exit code and the end of its log), and each Redis stream's state — its
+/// still holds (running or exited, with its exit code; a Redis's log too), and each Redis stream's state — its
 /// length, the group's last delivered entry and what is pending, and the entries still in it. A vote the audit found
 /// missing is then either still in a stream (not drained) or in none (lost before the drain).
 /// </summary>
@@ -43,11 +43,24 @@ internal static class SwarmDiagnostics
         foreach (var line in containers.Lines)
         {
             var id = line.Split(' ')[0];
-            if (line.Contains($"{SwarmSystem.Stack}_redis.", StringComparison.Ordinal) || line.Contains($"{SwarmSystem.Stack}_web.", StringComparison.Ordinal))
+            var isRedis = line.Contains($"{SwarmSystem.Stack}_redis.", StringComparison.Ordinal);
+            if (isRedis || line.Contains($"{SwarmSystem.Stack}_web.", StringComparison.Ordinal))
             {
-                var inspect = await DockerCli.OnNodeAsync(node, ["inspect", "--format", "started {{.State.StartedAt}} finished {{.State.FinishedAt}} exit {{.State.ExitCode}} oom {{.State.OOMKilled}}", id], check: false);
-                Section(log, $"{node}: {id[..12]} state", inspect);
-                Section(log, $"{node}: {id[..12]} log (last {LogLines} lines)", await DockerCli.OnNodeAsync(node, ["logs", "--timestamps", "--tail", LogLines.ToString(System.Globalization.CultureInfo.InvariantCulture), id], check: false), both: true);
+                Section(log, $"{node}: {id[..12]}", await DockerCli.OnNodeAsync(node, ["inspect", "--format", "started {{.State.StartedAt}} finished {{.State.FinishedAt}} exit {{.State.ExitCode}} oom {{.State.OOMKilled}}", id], check: false));
+            }
+
+            if (isRedis)
+            {
+                // Its own account of starting, loading and stopping; repeated lines (one per refused transaction) counted.
+                var logs = await DockerCli.OnNodeAsync(node, ["logs", "--timestamps", id], check: false);
+                var lines = (logs.Output + logs.Error).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                    .Where(l => !l.Contains("WARNING Memory overcommit", StringComparison.Ordinal) && !l.Contains("oO0OoO0OoO0Oo", StringComparison.Ordinal))
+                    .ToList();
+                log.WriteLine($"  --- {node}: {id[..12]} log ({lines.Count(l => l.Contains("CRITICAL", StringComparison.Ordinal))} CRITICAL lines)");
+                foreach (var text in lines.Where(l => !l.Contains("CRITICAL", StringComparison.Ordinal)).TakeLast(LogLines))
+                {
+                    log.WriteLine("    " + text.TrimEnd());
+                }
             }
 
             if (line.Contains($"{SwarmSystem.Stack}_redis.", StringComparison.Ordinal) && line.Contains(" Up ", StringComparison.Ordinal))

@@ -10,7 +10,8 @@ public sealed record RedisCredential(string User, string Password);
 /// The users a front end's Redis knows, written to its ACL file. The front end may only append to its vote stream;
 /// the drainers may read, acknowledge, claim and trim it (and append to its dead-letter stream, nothing else); the
 /// operator (the tests, <c>./voting</c>) may do anything. The <c>default</c> user is off, so a connection without
-/// credentials can run no command at all. deploy/swarm/redis/entrypoint.sh writes the same rules in the stack.
+/// credentials can run no command at all (see <see cref="DefaultUser"/>). deploy/swarm/redis/entrypoint.sh writes the
+/// same rules in the stack.
 /// </summary>
 public sealed record RedisAccounts(RedisCredential Frontend, RedisCredential Drainer, RedisCredential Operator)
 {
@@ -37,6 +38,18 @@ public sealed record RedisAccounts(RedisCredential Frontend, RedisCredential Dra
     public const string DrainerCommands =
         "+xgroup|create +xgroup|delconsumer +xreadgroup +xautoclaim +xack +xinfo|groups +xinfo|consumers +xpending +xrange +xlen +xtrim +exists +eval +evalsha +script|load";
 
+    /// <summary>
+    /// The <c>default</c> user: off — no connection can sign in as it, and one that does not sign in can run nothing —
+    /// and yet allowed every command. Redis 7.0 (Debian's) replays the transactions of its append-only file as the
+    /// default user and checks each queued command against that user's rules at <c>EXEC</c>: with none allowed, it
+    /// drops every transaction of the file on a restart (logging "== CRITICAL == ... NOPERM"). A drainer's
+    /// <c>XREADGROUP</c> of several entries is kept as one (its <c>XCLAIM</c>s), and so are the scripts' effects: the
+    /// restarted server forgot which entries were delivered and not yet acknowledged, while a later one-entry read kept
+    /// the group's last delivered id past them — those votes were never delivered again. Being off, the user grants
+    /// nothing to any client.
+    /// </summary>
+    public const string DefaultUser = "user default off resetpass resetchannels ~* &* +@all";
+
     /// <summary>The vote stream's key, a glob (<c>Frontend:StreamKey</c>, <c>votes</c> unless configured otherwise).</summary>
     public string StreamKey { get; init; } = "votes";
 
@@ -61,7 +74,7 @@ public sealed record RedisAccounts(RedisCredential Frontend, RedisCredential Dra
     /// </summary>
     public string AclFile() =>
         $"""
-        user default off resetpass resetkeys resetchannels nocommands
+        {DefaultUser}
         user {Frontend.User} on #{Hash(Frontend.Password)} resetchannels resetkeys ~{StreamKey} nocommands {ConnectionCommands} {FrontendCommands}
         user {Drainer.User} on #{Hash(Drainer.Password)} resetchannels resetkeys ~{StreamKey} nocommands {ConnectionCommands} {DrainerCommands} (~{StreamKey}:dead-letters +xadd)
         user {Operator.User} on #{Hash(Operator.Password)} ~* &* +@all
