@@ -1,11 +1,14 @@
 using Voting.Balancer.Routing;
 using Voting.ServiceDefaults;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddVotingServiceDefaults();
-builder.AddVotingBalancer();
+return VotingHost.Run(() =>
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.AddVotingServiceDefaults();
+    builder.AddVotingBalancer();
 
-var app = builder.Build();
-app.MapVotingDefaultEndpoints();
-app.MapVotingBalancer();
-app.Run();
+    var app = builder.Build();
+    app.MapVotingDefaultEndpoints();
+    app.MapVotingBalancer();
+    return app;
+});

@@ -2,15 +2,18 @@ using Voting.Results.Tallies;
 using Voting.ServiceDefaults;
 using Voting.Storage.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddVotingServiceDefaults();
-builder.AddVotingPostgres();
-builder.AddVotingResults();
+return VotingHost.Run(() =>
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.AddVotingServiceDefaults();
+    builder.AddVotingPostgres();
+    builder.AddVotingResults();
 
-var app = builder.Build();
-app.UseExceptionHandler();
-app.UseStaticFiles();
-app.UseOutputCache();
-app.MapVotingDefaultEndpoints();
-app.MapResultsEndpoints();
-app.Run();
+    var app = builder.Build();
+    app.UseExceptionHandler();
+    app.UseStaticFiles();
+    app.UseOutputCache();
+    app.MapVotingDefaultEndpoints();
+    app.MapResultsEndpoints();
+    return app;
+});

@@ -7,17 +7,20 @@ using Voting.Silo.Poll;
 using Voting.Silo.Sealing;
 using Voting.Storage.Hosting;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddVotingServiceDefaults();
-builder.AddVotingPostgres();
-builder.AddVotingWorkerSilo();
-builder.AddVotingSealing();
+return VotingHost.Run(() =>
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.AddVotingServiceDefaults();
+    builder.AddVotingPostgres();
+    builder.AddVotingWorkerSilo();
+    builder.AddVotingSealing();
 
-var app = builder.Build();
-app.MapVotingDefaultEndpoints();
-app.MapOrleansDashboard(routePrefix: "/dashboard").RequireManagement();
-app.MapPipelineEndpoints();
-app.MapPollEndpoints();
-app.MapSealEndpoints();
-app.MapGet("/", () => TypedResults.Redirect("/dashboard/")).RequireManagement();
-app.Run();
+    var app = builder.Build();
+    app.MapVotingDefaultEndpoints();
+    app.MapOrleansDashboard(routePrefix: "/dashboard").RequireManagement();
+    app.MapPipelineEndpoints();
+    app.MapPollEndpoints();
+    app.MapSealEndpoints();
+    app.MapGet("/", () => TypedResults.Redirect("/dashboard/")).RequireManagement();
+    return app;
+});

@@ -15,6 +15,8 @@ public sealed class StartupValidationTests(VotingSystemFixture system)
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
             await app.Process.Exited.WaitAsync(timeout.Token);
+            // A refused setting ends the process with code 1 and a line saying why, not with the runtime's abort.
+            Assert.Equal(1, app.Process.ExitCode);
             // Output is read asynchronously: give the last lines a moment to arrive.
             await Poll.UntilAsync(() => Task.FromResult(settings.All(s => app.Process.Tail(200).Contains(s, StringComparison.Ordinal))),
                 TimeSpan.FromSeconds(5), () => Task.FromResult("the output does not name " + string.Join(", ", settings) + ":\n" + app.Process.Tail()));

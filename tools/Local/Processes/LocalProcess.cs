@@ -46,6 +46,9 @@ public sealed class LocalProcess : IAsyncDisposable
 
     public bool HasExited => _child?.HasExited ?? !Identity.IsAlive();
 
+    /// <summary>The exit code of a process this one started, once it has ended; null before, or for a process found by its pid.</summary>
+    public int? ExitCode => _child is { HasExited: true } child ? child.ExitCode : null;
+
     /// <summary>Completes when the process has ended.</summary>
     public Task Exited => _child?.WaitForExitAsync() ?? PollUntilExitedAsync();
 
