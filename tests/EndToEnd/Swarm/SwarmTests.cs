@@ -85,6 +85,7 @@ public sealed class SwarmCollection : ICollectionFixture<SwarmFixture>
 /// </summary>
 [Collection(SwarmCollection.Name)]
 [Trait("Category", "Swarm")]
+[TestCaseOrderer(ClosingTestsLast.Name, ClosingTestsLast.Assembly)]
 public sealed class SwarmTests(SwarmFixture swarm, ITestOutputHelper output)
 {
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
@@ -256,5 +257,49 @@ public sealed class SwarmTests(SwarmFixture swarm, ITestOutputHelper output)
             Assert.Matches(@"failover: a write accepted through the multi-host connection string \d+\.\d s after the kill", chaos.Output);
             Assert.Matches(@"drain stall: a vote counted again \d+\.\d s after the kill", chaos.Output);
         }
+    }
+
+    /// <summary>
+    /// The company's close of the poll on the Swarm, from this machine through the operators' tunnel: closed, votes
+    /// refused through the balancer, sealed once every stream is drained (as the workers verify), and the export
+    /// verified as anyone would. Last: a closed poll stays closed.
+    /// </summary>
+    [Fact]
+    [ClosesThePoll]
+    public async Task ThePollIsClosedSealedAndVerifiedFromTheCommandLine()
+    {
+        Assert.Contains("phase       open", (await PollAsync(0, "poll", "status", "--swarm")).Output, StringComparison.Ordinal);
+        Assert.Contains("The poll closes at", (await PollAsync(0, "poll", "close", "--swarm")).Output, StringComparison.Ordinal);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (!(await swarm.Voting.RunAsync("poll", "status", "--swarm")).Output.Contains("phase       closed", StringComparison.Ordinal))
+        {
+            Assert.True(watch.Elapsed < TimeSpan.FromMinutes(1), "the Swarm's poll did not close after the notice");
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+
+        using (var voter = swarm.Browser(new CookieContainer()))
+        {
+            voter.BaseAddress = swarm.Vote;
+            (await voter.GetAsync("/")).EnsureSuccessStatusCode();
+            using var refused = await voter.PostAsJsonAsync("/api/votes", new { option = "a" });
+            Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        }
+
+        var export = Path.Combine(Voting.Testing.TestDirectories.Create("swarm-seal"), "export");
+        var seal = await PollAsync(0, ["poll", "seal", "--swarm", "--out", export], TimeSpan.FromMinutes(8));
+        Assert.Contains("verifies", seal.Output, StringComparison.Ordinal);
+        var total = long.Parse(Regex.Match(seal.Output, @"total: (?<n>[\d,]+)").Groups["n"].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(total > 0, seal.Output);
+        Assert.Contains("verifies", (await PollAsync(0, "verify", export)).Output, StringComparison.Ordinal);
+    }
+
+    private Task<CommandResult> PollAsync(int exitCode, params string[] arguments) => PollAsync(exitCode, arguments, TimeSpan.FromMinutes(2));
+
+    private async Task<CommandResult> PollAsync(int exitCode, string[] arguments, TimeSpan timeout)
+    {
+        var result = await swarm.Voting.RunAsync(arguments, timeout);
+        output.WriteLine($"$ ./voting {string.Join(' ', arguments)}\n{result}");
+        Assert.True(result.ExitCode == exitCode, $"./voting {string.Join(' ', arguments)}: {result}");
+        return result;
     }
 }

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Voting.Cli.Local;
 
 namespace Voting.Cli.Commands;
 
@@ -14,14 +13,15 @@ internal static class PollCommand
 {
     public static Command Create()
     {
-        var command = new Command("poll", "open or close the poll, release its results, or show its schedule")
+        var command = new Command("poll", "open or close the poll, release its results, or show its schedule (of ./voting up's system; with --swarm of ./voting swarm up's)")
         {
+            PollTarget.SwarmOption,
             Subcommand("open", "open the poll now (only one that has not opened; a closed poll stays closed)", "open"),
             Subcommand("close", "close the poll after the close notice (Poll:CloseNotice, 5 s by default)", "close"),
             Subcommand("release", "lift the results embargo of a closed poll now", "release"),
         };
         var status = new Command("status", "show the poll's schedule, its phase now and the embargo");
-        status.SetAction((_, _) => RunAsync(null));
+        status.SetAction((parse, _) => RunAsync(null, parse.GetValue(PollTarget.SwarmOption)));
         command.Subcommands.Add(status);
         command.Subcommands.Add(PollSealCommand.Create());
         return command;
@@ -30,16 +30,17 @@ internal static class PollCommand
     private static Command Subcommand(string name, string description, string path)
     {
         var command = new Command(name, description);
-        command.SetAction((_, _) => RunAsync(path));
+        command.SetAction((parse, _) => RunAsync(path, parse.GetValue(PollTarget.SwarmOption)));
         return command;
     }
 
     /// <param name="path">The command (<c>open</c>, <c>close</c>, <c>release</c>), or null to read the poll.</param>
-    private static async Task<int> RunAsync(string? path)
+    /// <param name="swarm">Whether the poll is the Swarm's (<see cref="PollTarget"/>).</param>
+    private static async Task<int> RunAsync(string? path, bool swarm)
     {
-        var system = new LocalSystem(LocalSettings.FromEnvironment(), Console.Out);
-        var (worker, management) = RunningWorker(system);
-        using var http = system.ManagementClient(TimeSpan.FromSeconds(15));
+        var target = await PollTarget.ResolveAsync(swarm);
+        var (worker, management) = (target.Name, target.Management);
+        using var http = target.Client(TimeSpan.FromSeconds(15));
         HttpResponseMessage response;
         try
         {
@@ -80,15 +81,6 @@ internal static class PollCommand
             Describe(body);
             return 0;
         }
-    }
-
-    /// <summary>A running worker silo of the local system, and its management port's URL: where the poll is asked.</summary>
-    internal static (string Name, Uri Management) RunningWorker(LocalSystem system)
-    {
-        var worker = system.Components().FirstOrDefault(c => c.Kind is ComponentKind.Worker && c.Process.IsAlive())
-            ?? throw new CliException("no worker silo runs: the poll lives in the worker tier");
-        return (worker.Name, worker.ManagementUrl
-            ?? throw new CliException($"{worker.Name} was started without a management port: ./voting stop {worker.Name} and start it again"));
     }
 
     private static void Describe(JsonElement status)

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Voting.Cli.Local;
 using Voting.Sealing.Export;
 
 namespace Voting.Cli.Commands;
@@ -29,16 +28,16 @@ internal static class PollSealCommand
             output,
             timeout,
         };
-        command.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(output)!, parse.GetValue(timeout), cancellationToken));
+        command.SetAction((parse, cancellationToken) => RunAsync(parse.GetValue(output)!, parse.GetValue(timeout), parse.GetValue(PollTarget.SwarmOption), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(DirectoryInfo output, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(DirectoryInfo output, TimeSpan timeout, bool swarm, CancellationToken cancellationToken)
     {
-        var system = new LocalSystem(LocalSettings.FromEnvironment(), Console.Out);
-        var (worker, management) = PollCommand.RunningWorker(system);
+        var target = await PollTarget.ResolveAsync(swarm);
+        var (worker, management) = (target.Name, target.Management);
         // Sealing ten million ballots takes a while: the request may too.
-        using var http = system.ManagementClient(TimeSpan.FromMinutes(15));
+        using var http = target.Client(TimeSpan.FromMinutes(15));
 
         var deadline = DateTimeOffset.UtcNow + timeout;
         string? said = null;
@@ -82,8 +81,8 @@ internal static class PollSealCommand
                 throw new CliException($"{worker} did not give {file}: " + await DetailAsync(response, cancellationToken));
             }
 
-            await using var target = File.Create(Path.Combine(output.FullName, file));
-            await response.Content.CopyToAsync(target, cancellationToken);
+            await using var copy = File.Create(Path.Combine(output.FullName, file));
+            await response.Content.CopyToAsync(copy, cancellationToken);
         }
 
         Console.Out.WriteLine($"Sealed; the export is in {output.FullName}. Verifying it as anyone would (./voting verify {output.FullName}):");

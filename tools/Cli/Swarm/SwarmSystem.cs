@@ -16,11 +16,12 @@ namespace Voting.Cli.Swarm;
 /// <param name="Postgres">The votes database through the operators' tunnels, for the load tool's audit.</param>
 /// <param name="BalancerManagement">The balancer's management port (<c>/balancer/frontends</c>), through its tunnel.</param>
 /// <param name="ResultsManagement">The results app's management port (<c>/api/pipeline</c>), through its tunnel.</param>
+/// <param name="WorkerManagement">The worker silos' management port (<c>/api/poll</c>, the dashboard), through its tunnel.</param>
 /// <param name="ManagementToken">The token every management port requires (the stack's secret <c>voting_management_token</c>).</param>
 /// <param name="VoteProbe">The balancer's plain-HTTP port, which redirects to <paramref name="Vote"/> but answers the health probes.</param>
 /// <param name="Certificate">The balancer's self-signed certificate (the stack's secrets <c>voting_edge_tls_cert</c> and <c>_key</c>), to trust for <paramref name="Vote"/>.</param>
 internal sealed record SwarmEndpoints(
-    Uri Vote, Uri Results, Uri? Dashboard, string Postgres, Uri BalancerManagement, Uri ResultsManagement, string ManagementToken, Uri VoteProbe, EdgeCertificate Certificate);
+    Uri Vote, Uri Results, Uri? Dashboard, string Postgres, Uri BalancerManagement, Uri ResultsManagement, Uri WorkerManagement, string ManagementToken, Uri VoteProbe, EdgeCertificate Certificate);
 
 /// <summary>
 /// Voting.Orleans deployed with <c>deploy/swarm/stack.yml</c> on the tutorial's nodes (<see cref="SwarmNodes"/>), with
@@ -187,6 +188,7 @@ internal sealed class SwarmSystem
             $"Host={hosts};Database=voting;Username=voting;Password={password};Timeout=5;Target Session Attributes=read-write;Host Recheck Seconds=1",
             Management("balancer"),
             Management("results"),
+            Management("worker"),
             token,
             new Uri($"http://{interlock}/"),
             Certificate);
