@@ -1,3 +1,5 @@
+using Voting.Results.Final;
+using Voting.Results.Receipts;
 using Voting.Results.Tallies;
 using Voting.ServiceDefaults;
 using Voting.Storage.Hosting;
@@ -13,4 +15,6 @@ app.UseStaticFiles();
 app.UseOutputCache();
 app.MapVotingDefaultEndpoints();
 app.MapResultsEndpoints();
+app.MapFinalResults();
+app.MapReceipts();
 app.Run();
