@@ -1,3 +1,5 @@
+using Voting.Results.Final;
+using Voting.Results.Receipts;
 using Voting.Results.Tallies;
 using Voting.ServiceDefaults;
 using Voting.Storage.Hosting;
@@ -15,5 +17,7 @@ return VotingHost.Run(() =>
     app.UseOutputCache();
     app.MapVotingDefaultEndpoints();
     app.MapResultsEndpoints();
+    app.MapFinalResults();
+    app.MapReceipts();
     return app;
 });

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Npgsql;
+using Voting.Results.Final;
 using Voting.Results.Pipeline;
 using Voting.Results.Poll;
 using Voting.ServiceDefaults.Management;
@@ -98,11 +99,13 @@ public static class ResultsEndpoints
     }
 
     /// <summary>
-    /// The page with the counts read for this request; 503 with the page saying so when PostgreSQL cannot be read.
-    /// Under embargo, the page says when the results will be announced, and no count is read.
+    /// The page with the counts read for this request, and the sealed count once there is one; 503 with the page saying
+    /// so when PostgreSQL cannot be read. Under embargo, the page says when the results will be announced, and no count
+    /// is read or shown, sealed or not.
     /// </summary>
     private static async Task<ContentHttpResult> ShowPageAsync(
-        HttpContext context, ResultsPage page, TallyReader tallies, BallotOptions ballot, PollFeed poll, TimeProvider timeProvider, CancellationToken cancellationToken)
+        HttpContext context, ResultsPage page, TallyReader tallies, BallotOptions ballot, PollFeed poll, SealFeed seals, TimeProvider timeProvider,
+        CancellationToken cancellationToken)
     {
         context.Response.Headers.ContentSecurityPolicy = PageSecurityPolicy;
         context.Response.Headers.CacheControl = "no-store";
@@ -114,12 +117,12 @@ public static class ResultsEndpoints
         try
         {
             var snapshot = ResultsSnapshot.Create(ballot, await tallies.ReadAsync(cancellationToken), timeProvider.GetUtcNow());
-            return TypedResults.Content(page.Render(ballot, snapshot), "text/html; charset=utf-8");
+            return TypedResults.Content(page.Render(ballot, snapshot, seals.Published?.Summary), "text/html; charset=utf-8");
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
             context.Response.Headers.RetryAfter = "2";
-            return TypedResults.Content(page.Render(ballot, null), "text/html; charset=utf-8", statusCode: StatusCodes.Status503ServiceUnavailable);
+            return TypedResults.Content(page.Render(ballot, null, seals.Published?.Summary), "text/html; charset=utf-8", statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
 }

@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.StaticFiles;
 using Voting.Clustering;
+using Voting.Results.Final;
 using Voting.Results.Pipeline;
 using Voting.Results.Poll;
+using Voting.Sealing.Postgres;
 using Voting.ServiceDefaults.Voting;
 using Voting.Storage.Postgres;
 
@@ -11,7 +13,8 @@ public static class ResultsHostingExtensions
 {
     /// <summary>
     /// The results app's services: its settings, the tally reader, the two feeds behind the live page (counts from
-    /// PostgreSQL, pipeline status from the cluster, which it joins as a client), the poll's embargo, the page and its static files.
+    /// PostgreSQL, pipeline status from the cluster, which it joins as a client), the poll's embargo, the poll's seal
+    /// (read once it exists, for the final count and receipts' proofs), the page and its static files.
     /// </summary>
     public static IHostApplicationBuilder AddVotingResults(this IHostApplicationBuilder builder)
     {
@@ -19,6 +22,7 @@ public static class ResultsHostingExtensions
             .BindConfiguration(ResultsOptions.SectionName)
             .Validate(o => o.RefreshInterval >= TimeSpan.FromMilliseconds(100), "Setting 'Results:RefreshInterval' must be at least 100 ms.")
             .Validate(o => o.PipelineRefreshInterval >= TimeSpan.FromMilliseconds(100), "Setting 'Results:PipelineRefreshInterval' must be at least 100 ms.")
+            .Validate(o => o.SealRefreshInterval >= TimeSpan.FromMilliseconds(100), "Setting 'Results:SealRefreshInterval' must be at least 100 ms.")
             .ValidateOnStart();
         builder.Services.AddSingleton(BallotOptions.FromConfiguration(builder.Configuration));
         builder.Services.AddSingleton(TimeProvider.System);
@@ -31,6 +35,9 @@ public static class ResultsHostingExtensions
         builder.Services.AddVotingPollOptions();
         builder.Services.AddSingleton<PollFeed>();
         builder.Services.AddHostedService(services => services.GetRequiredService<PollFeed>());
+        builder.Services.AddSingleton<SealReader>();
+        builder.Services.AddSingleton<SealFeed>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<SealFeed>());
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ResultsJsonContext.Default));
         builder.Services.AddProblemDetails();
         builder.Services.AddOutputCache(o => o.AddPolicy(PipelineCachePolicy.Name, new PipelineCachePolicy()));
@@ -38,8 +45,8 @@ public static class ResultsHostingExtensions
         builder.Services.AddSingleton(services => ResultsPage.Load(services.GetRequiredService<IWebHostEnvironment>().WebRootFileProvider));
         builder.Services.Configure<StaticFileOptions>(o =>
         {
-            // Only the page's stylesheet and script are served as they are; the page itself (index.html) is a
-            // template that GET / fills in.
+            // Only the pages' stylesheet and scripts are served as they are; the results page (index.html, final.html)
+            // is a template that GET / fills in, the receipt page (receipt.html) GET /receipt serves.
             o.ContentTypeProvider = new FileExtensionContentTypeProvider(new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
             {
                 [".css"] = "text/css; charset=utf-8",

@@ -10,4 +10,7 @@ public sealed class ResultsOptions
 
     /// <summary>How often the pipeline status (backlog and drain rate per front end) is asked of the cluster.</summary>
     public TimeSpan PipelineRefreshInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often, until the poll is sealed, the results app asks PostgreSQL whether it is (then it loads the seal, once).</summary>
+    public TimeSpan SealRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -73,27 +73,31 @@ public sealed class BallotSet : IMerkleLeaves
     /// <summary>The index of <paramref name="pseudonym"/>'s ballot, or -1: a binary search of the canonical order.</summary>
     public int IndexOf(Pseudonym pseudonym)
     {
-        int low = 0, high = _ballots.Length - 1;
-        while (low <= high)
+        var index = LowerBound(pseudonym);
+        return index < _ballots.Length && _ballots[index].Pseudonym == pseudonym ? index : -1;
+    }
+
+    /// <summary>
+    /// The index of the first ballot whose pseudonym is not below <paramref name="pseudonym"/> (<see cref="Count"/> when
+    /// there is none): where the ballots of a range of pseudonyms begin.
+    /// </summary>
+    public int LowerBound(Pseudonym pseudonym)
+    {
+        int low = 0, high = _ballots.Length;
+        while (low < high)
         {
             var middle = low + (high - low) / 2;
-            var order = _ballots[middle].Pseudonym.CompareTo(pseudonym);
-            if (order == 0)
-            {
-                return middle;
-            }
-
-            if (order < 0)
+            if (_ballots[middle].Pseudonym < pseudonym)
             {
                 low = middle + 1;
             }
             else
             {
-                high = middle - 1;
+                high = middle;
             }
         }
 
-        return -1;
+        return low;
     }
 
     public void HashLeaf(int index, Span<byte> destination)

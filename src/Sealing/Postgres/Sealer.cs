@@ -2,7 +2,6 @@ using Npgsql;
 using NpgsqlTypes;
 using Voting.Sealing.Ballots;
 using Voting.Sealing.Manifest;
-using Voting.Sealing.Merkle;
 
 namespace Voting.Sealing.Postgres;
 
@@ -10,8 +9,8 @@ namespace Voting.Sealing.Postgres;
 /// Seals a closed poll from the votes database. The first seal reads every row of <c>votes</c> in one statement (one
 /// snapshot), computes the pseudonyms, sorts, builds the tree, signs the manifest and keeps manifest and ballots
 /// (<c>seals</c>, <c>sealed_ballots</c>), all in one transaction under an advisory lock per poll. Every later seal
-/// reads those back, so it has the same manifest and root whatever was written to <c>votes</c> since. Waiting for
-/// the drain before the first seal is the caller's.
+/// reads those back (<see cref="SealReader"/>), so it has the same manifest and root whatever was written to
+/// <c>votes</c> since. Waiting for the drain before the first seal is the caller's.
 /// </summary>
 public sealed class Sealer(NpgsqlDataSource database, PseudonymKey pseudonyms, SealSigningKey signingKey, TimeProvider time)
 {
@@ -28,7 +27,7 @@ public sealed class Sealer(NpgsqlDataSource database, PseudonymKey pseudonyms, S
             await @lock.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        if (await ReadSealAsync(connection, poll.Id, cancellationToken) is { } existing)
+        if (await SealReader.ReadAsync(connection, poll.Id, cancellationToken) is { } existing)
         {
             return existing;
         }
@@ -53,56 +52,8 @@ public sealed class Sealer(NpgsqlDataSource database, PseudonymKey pseudonyms, S
     }
 
     /// <summary>The poll's seal as it was kept, or null when it was never sealed.</summary>
-    public async Task<Seal?> FindAsync(string pollId, CancellationToken cancellationToken)
-    {
-        await using var connection = await database.OpenConnectionAsync(cancellationToken);
-        return await ReadSealAsync(connection, pollId, cancellationToken);
-    }
-
-    private static async Task<Seal?> ReadSealAsync(NpgsqlConnection connection, string pollId, CancellationToken cancellationToken)
-    {
-        byte[] signed;
-        string publicKey;
-        await using (var command = new NpgsqlCommand("SELECT manifest, public_key FROM seals WHERE poll_id = @poll", connection))
-        {
-            command.Parameters.AddWithValue("poll", pollId);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                return null;
-            }
-
-            signed = reader.GetFieldValue<byte[]>(0);
-            publicKey = reader.GetString(1);
-        }
-
-        if (!ManifestJson.TrySplit(signed, out var signedBytes, out _, out var problem))
-        {
-            throw new SealingException($"the kept seal of poll '{pollId}' is damaged: {problem}");
-        }
-
-        var manifest = ManifestJson.Parse(signedBytes);
-        var builder = new BallotSet.Builder(manifest.Options).WithCapacity(checked((int)manifest.Ballots));
-        await using (var command = new NpgsqlCommand(
-            "SELECT pseudonym, option, vote_id, frontend_id FROM sealed_ballots WHERE poll_id = @poll", connection))
-        {
-            command.Parameters.AddWithValue("poll", pollId);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                builder.Add(Pseudonym.FromBytes(reader.GetFieldValue<byte[]>(0)), reader.GetString(1), reader.GetGuid(2), reader.GetString(3));
-            }
-        }
-
-        var ballots = builder.Build();
-        var tree = new MerkleTree(ballots);
-        if (Convert.ToHexStringLower(tree.Root) != manifest.MerkleRoot)
-        {
-            throw new SealingException($"the kept ballots of poll '{pollId}' do not make the kept manifest's root");
-        }
-
-        return new Seal(signed, manifest, publicKey, ballots, tree);
-    }
+    public Task<Seal?> FindAsync(string pollId, CancellationToken cancellationToken) =>
+        new SealReader(database).FindAsync(pollId, cancellationToken);
 
     /// <summary>Every row of <c>votes</c>, by binary COPY (one statement: one snapshot), as ballots in canonical order.</summary>
     private async Task<BallotSet> ReadVotesAsync(NpgsqlConnection connection, IReadOnlyList<string> options, CancellationToken cancellationToken)

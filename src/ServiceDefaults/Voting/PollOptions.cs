@@ -15,6 +15,12 @@ public sealed class PollOptions
 {
     public const string SectionName = "Poll";
 
+    /// <summary>The poll's id: the seal's manifest states it, and the results app finds the poll's seal by it.</summary>
+    public string Id { get; set; } = "poll";
+
+    /// <summary>The poll's name (its question), as the seal's manifest states it.</summary>
+    public string Name { get; set; } = "Cats or dogs";
+
     /// <summary>When votes are first taken, ISO 8601 in UTC (e.g. <c>2026-12-02T09:00:00Z</c>); absent: from the start.</summary>
     public string? OpensAt { get; set; }
 
@@ -65,6 +71,16 @@ public sealed class PollOptions
     public IReadOnlyList<string> Problems()
     {
         var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(Id) || Id.Length > 100)
+        {
+            problems.Add(SettingsValidation.Invalid("Poll:Id", "must be a non-empty name of at most 100 characters: the manifest's poll id."));
+        }
+
+        if (string.IsNullOrWhiteSpace(Name) || Name.Length > 200)
+        {
+            problems.Add(SettingsValidation.Invalid("Poll:Name", "must be a non-empty name of at most 200 characters: the manifest's poll name."));
+        }
+
         foreach (var (key, value) in new[] { ("Poll:OpensAt", OpensAt), ("Poll:ClosesAt", ClosesAt), ("Poll:ReleaseAt", ReleaseAt) })
         {
             if (!string.IsNullOrWhiteSpace(value) && Time(value) is null)

@@ -10,7 +10,8 @@ namespace Voting.Silo.Sealing;
 /// stream's backlog from its Redis at the time, never assumed from a last measurement — and keeps the seal: the
 /// <see cref="Sealer"/> makes it once, in PostgreSQL, and every later call returns that one.
 /// </summary>
-public sealed class PollSealing(IGrainFactory grains, SealingOptions options, BallotOptions ballot, TimeProvider time, Sealer? sealer = null) : IDisposable
+public sealed class PollSealing(IGrainFactory grains, PollOptions poll, SealingOptions options, BallotOptions ballot, TimeProvider time, Sealer? sealer = null)
+    : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private readonly SemaphoreSlim _one = new(1, 1);
@@ -46,7 +47,7 @@ public sealed class PollSealing(IGrainFactory grains, SealingOptions options, Ba
     /// <summary>The poll's seal, or null when it is not sealed (or sealing is not configured here).</summary>
     public async Task<Seal?> FindAsync(CancellationToken cancellationToken)
     {
-        if (_seal is null && sealer is not null && await sealer.FindAsync(options.Id, cancellationToken) is { } found)
+        if (_seal is null && sealer is not null && await sealer.FindAsync(poll.Id, cancellationToken) is { } found)
         {
             _seal = found;
         }
@@ -100,7 +101,7 @@ public sealed class PollSealing(IGrainFactory grains, SealingOptions options, Ba
                 TimeSpan.FromSeconds(1));
         }
 
-        var facts = new PollFacts(options.Id, options.Name, status.Schedule.OpensAt, closesAt, [.. ballot.All.Select(o => o.Key)]);
+        var facts = new PollFacts(poll.Id, poll.Name, status.Schedule.OpensAt, closesAt, [.. ballot.All.Select(o => o.Key)]);
         _seal = await sealer.SealAsync(facts, cancellationToken);
         return SealAttempt.Done(_seal);
     }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Voting.Sealing.Postgres;
 using Voting.ServiceDefaults.Voting;
@@ -27,7 +28,8 @@ public static class SealingHostingExtensions
         }
 
         builder.Services.AddSingleton(services => new PollSealing(
-            services.GetRequiredService<IGrainFactory>(), options, services.GetRequiredService<BallotOptions>(),
+            services.GetRequiredService<IGrainFactory>(), services.GetRequiredService<IOptions<PollOptions>>().Value, options,
+            services.GetRequiredService<BallotOptions>(),
             services.GetRequiredService<TimeProvider>(), services.GetService<Sealer>()));
         return builder;
     }

@@ -2,12 +2,13 @@ using Voting.Sealing;
 using Voting.Sealing.Ballots;
 using Voting.Sealing.Manifest;
 using Voting.ServiceDefaults.Configuration;
+using Voting.ServiceDefaults.Voting;
 
 namespace Voting.Silo.Sealing;
 
 /// <summary>
-/// What a worker needs to seal the poll's count (section <c>Poll</c>): the poll's id and name as the manifest states
-/// them, the signing key (<c>Poll:SigningKeyPath</c>, a P-256 private key in PKCS#8 PEM, a secret) and the pseudonym key
+/// What a worker needs to seal the poll's count (section <c>Poll</c>; the poll's id and name, which the manifest
+/// states, are <see cref="PollOptions"/>' as every service reads them): the signing key (<c>Poll:SigningKeyPath</c>, a P-256 private key in PKCS#8 PEM, a secret) and the pseudonym key
 /// (<c>Poll:PseudonymKey</c>, base64, a secret), and how long after the close votes a front end acknowledged may still
 /// be on their way into its stream (<c>Poll:SealGrace</c>). Without both keys this worker cannot seal, and says so to
 /// the operator who asks; with one of them, or a bad one, it does not start.
@@ -15,10 +16,6 @@ namespace Voting.Silo.Sealing;
 public sealed class SealingOptions
 {
     public const string SectionName = "Poll";
-
-    public string Id { get; set; } = "poll";
-
-    public string Name { get; set; } = "Cats or dogs";
 
     public string? SigningKeyPath { get; set; }
 
@@ -37,16 +34,6 @@ public sealed class SealingOptions
     public (SealSigningKey Signing, PseudonymKey Pseudonyms)? LoadKeys()
     {
         var problems = new List<string>();
-        if (string.IsNullOrWhiteSpace(Id) || Id.Length > 100)
-        {
-            problems.Add(SettingsValidation.Invalid("Poll:Id", "must be a non-empty name of at most 100 characters: the manifest's poll id."));
-        }
-
-        if (string.IsNullOrWhiteSpace(Name) || Name.Length > 200)
-        {
-            problems.Add(SettingsValidation.Invalid("Poll:Name", "must be a non-empty name of at most 200 characters: the manifest's poll name."));
-        }
-
         if (SealGrace <= TimeSpan.Zero)
         {
             problems.Add(SettingsValidation.Invalid("Poll:SealGrace", "must be positive."));
