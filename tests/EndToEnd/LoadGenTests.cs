@@ -1,6 +1,7 @@
 using Voting.LoadGen;
 using Voting.LoadGen.Auditing;
 using Voting.LoadGen.Measuring;
+using Voting.LoadGen.Receipts;
 using Voting.Local;
 
 namespace Voting.EndToEnd.Tests;
@@ -17,7 +18,8 @@ public sealed class LoadGenTests(VotingSystemFixture system)
     {
         // About 450 votes at 150 votes/s: a few seconds, with a progress line every half second.
         var output = new StringWriter();
-        var options = Options(voters: 300) with { Rate = 150, ProgressInterval = TimeSpan.FromMilliseconds(500) };
+        var receipts = Path.Combine(Voting.Testing.TestDirectories.Create("load-receipts"), "receipts.csv");
+        var options = Options(voters: 300) with { Rate = 150, ProgressInterval = TimeSpan.FromMilliseconds(500), ReceiptsFile = receipts };
         var report = await LoadRun.RunAsync(options, output, CancellationToken.None);
 
         var audit = Assert.IsType<AuditReport>(report.Audit);
@@ -38,6 +40,12 @@ public sealed class LoadGenTests(VotingSystemFixture system)
         // The pacer lets the n-th vote go no earlier than n / rate seconds after the start.
         Assert.True(report.Load.Elapsed >= TimeSpan.FromSeconds((report.Load.VotesSent - 1) / options.Rate), output.ToString());
         Assert.Contains("AUDIT PASSED", output.ToString(), StringComparison.Ordinal);
+        // Every acknowledged vote, JSON or form, came with its receipt (the system's front ends have the key), and
+        // the file keeps them all: one code per voter, their latest the one the audit found counted.
+        Assert.Equal(0, report.Truth.VotesWithoutReceipt);
+        var kept = await ReceiptFile.ReadAsync(receipts, CancellationToken.None);
+        Assert.Equal(audit.Acknowledged, kept.Count);
+        Assert.Equal(report.Truth.AcknowledgedVotes, kept.Sum(v => (long)v.Votes.Count));
         Assert.Matches(@"votes/s +[\d,]+ +acked [\d,]+ +refused \d+ +errors \d+ +p50 [\d.]+m?s p90 [\d.]+m?s p99 [\d.]+m?s", output.ToString());
     }
 
