@@ -77,6 +77,20 @@ public sealed partial class VoteReceiptTests(VotingSystemFixture system) : IDisp
         Assert.Contains("Receipt codes are not configured", page, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TheReceiptLinksToTheResultsAppsReceiptPageWithNothingOfTheReceiptInTheLink()
+    {
+        await using var redis = await TestServers.StartRedisAsync();
+        await using var web = system.Apps.StartWeb("links01", redis.Endpoint, new Dictionary<string, string?> { ["Poll__ResultsUrl"] = "https://results.example.com/poll" });
+        await web.WaitReadyAsync(StartTimeout);
+
+        using var form = await VoteFormAsync(web.BaseAddress, await OpenAsync(web.BaseAddress), "a");
+        var page = await form.Content.ReadAsStringAsync();
+        var code = ReceiptCodeOnPage().Match(page);
+        Assert.True(code.Success, "the page after the vote shows no receipt code:\n" + page);
+        Assert.Contains("<a href=\"https://results.example.com/poll/receipt\" rel=\"noreferrer\">", page, StringComparison.Ordinal);
+    }
+
     private static void AssertNotCached(HttpResponseMessage response) =>
         Assert.True(response.Headers.CacheControl?.NoStore == true, $"a vote's answer (with its receipt) may be cached: Cache-Control {response.Headers.CacheControl}");
 
