@@ -184,6 +184,38 @@ public sealed class LoadGenToolTests
         Assert.Equal("", output.ToString());
     }
 
+    [Theory]
+    [InlineData("--concurrency", "0", "--concurrency")]
+    [InlineData("--deadline", "later", "--deadline")]
+    [InlineData("--results", "results.example.com", "--results")]
+    [InlineData("--voters", "10", "--voters")]
+    [InlineData("--superseded", "10", "--receipts FILE is required")]
+    public async Task ABadReceiptsCheckArgumentExitsWithCode2AndAUsageMessageNamingIt(string name, string value, string named)
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+
+        var exitCode = await LoadCommand.RunAsync(["receipts", name, value], output, error);
+
+        Assert.Equal(LoadCommand.BadArguments, exitCode);
+        Assert.StartsWith($"Voting.LoadGen receipts: {named}", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Usage: Voting.LoadGen receipts", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal("", output.ToString());
+    }
+
+    [Fact]
+    public async Task AReceiptsCheckWhoseSealIsNotPublishedFailsSayingSo()
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+        var file = Path.Combine(Voting.Testing.TestDirectories.Create("receipts-check"), "receipts.csv");
+        await File.WriteAllTextAsync(file, ReceiptFile.Header + "\n0," + Guid.CreateVersion7().ToString("D") + ",a,0000-0000-0000,0\n");
+
+        var exitCode = await LoadCommand.RunAsync(["receipts", "--receipts", file, "--results", $"http://127.0.0.1:{FreePort.Next()}", "--deadline", "0"], output, error);
+
+        Assert.Equal(LoadCommand.Failed, exitCode);
+        Assert.StartsWith("Voting.LoadGen receipts: GET http://127.0.0.1:", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("/api/results/final/manifest.json failed", error.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ARunThatCouldNotBeAuditedStopsBeforeItSendsAVote()
     {
