@@ -33,8 +33,12 @@ note_workers
 
 curl -s -o /dev/null "http://127.0.0.1:$BASELINE_PORT/" && die "port $BASELINE_PORT is taken (BENCH_BASELINE_PORT picks another)"
 dotnet build "$ROOT/bench/AcceptBaseline" -c "$CONFIGURATION" -nologo -v quiet >/dev/null || die "the baseline does not build"
-dotnet "$ROOT/bench/AcceptBaseline/bin/$CONFIGURATION/net10.0/Voting.Bench.AcceptBaseline.dll" \
-  --urls "http://127.0.0.1:$BASELINE_PORT" --Redis "127.0.0.1:$REDIS_PORT" >"$DATA/logs/bench-baseline.log" 2>&1 &
+# frontend01's Redis runs with ACL users only (the default user is off): the baseline connects as the operator, whose
+# password ./voting up keeps in the data directory (the front end's user may append to its own stream alone). In the
+# environment, not on the command line, where any user's ps would show it.
+Redis="127.0.0.1:$REDIS_PORT,user=voting-operator,password=$(cat "$DATA/redis-operator.password")" \
+  dotnet "$ROOT/bench/AcceptBaseline/bin/$CONFIGURATION/net10.0/Voting.Bench.AcceptBaseline.dll" \
+  --urls "http://127.0.0.1:$BASELINE_PORT" >"$DATA/logs/bench-baseline.log" 2>&1 &
 baseline=$!
 trap 'kill $baseline 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

@@ -1,6 +1,7 @@
 using Voting.LoadGen;
 using Voting.LoadGen.Auditing;
 using Voting.LoadGen.Measuring;
+using Voting.LoadGen.Receipts;
 using Voting.Local;
 
 namespace Voting.EndToEnd.Tests;
@@ -17,7 +18,8 @@ public sealed class LoadGenTests(VotingSystemFixture system)
     {
         // About 450 votes at 150 votes/s: a few seconds, with a progress line every half second.
         var output = new StringWriter();
-        var options = Options(voters: 300) with { Rate = 150, ProgressInterval = TimeSpan.FromMilliseconds(500) };
+        var receipts = Path.Combine(Voting.Testing.TestDirectories.Create("load-receipts"), "receipts.csv");
+        var options = Options(voters: 300) with { Rate = 150, ProgressInterval = TimeSpan.FromMilliseconds(500), ReceiptsFile = receipts };
         var report = await LoadRun.RunAsync(options, output, CancellationToken.None);
 
         var audit = Assert.IsType<AuditReport>(report.Audit);
@@ -38,6 +40,12 @@ public sealed class LoadGenTests(VotingSystemFixture system)
         // The pacer lets the n-th vote go no earlier than n / rate seconds after the start.
         Assert.True(report.Load.Elapsed >= TimeSpan.FromSeconds((report.Load.VotesSent - 1) / options.Rate), output.ToString());
         Assert.Contains("AUDIT PASSED", output.ToString(), StringComparison.Ordinal);
+        // Every acknowledged vote, JSON or form, came with its receipt (the system's front ends have the key), and
+        // the file keeps them all: one code per voter, their latest the one the audit found counted.
+        Assert.Equal(0, report.Truth.VotesWithoutReceipt);
+        var kept = await ReceiptFile.ReadAsync(receipts, CancellationToken.None);
+        Assert.Equal(audit.Acknowledged, kept.Count);
+        Assert.Equal(report.Truth.AcknowledgedVotes, kept.Sum(v => (long)v.Votes.Count));
         Assert.Matches(@"votes/s +[\d,]+ +acked [\d,]+ +refused \d+ +errors \d+ +p50 [\d.]+m?s p90 [\d.]+m?s p99 [\d.]+m?s", output.ToString());
     }
 
@@ -174,6 +182,38 @@ public sealed class LoadGenToolTests
         Assert.StartsWith($"Voting.LoadGen: {named}", message, StringComparison.Ordinal);
         Assert.Contains("Usage: Voting.LoadGen", message, StringComparison.Ordinal);
         Assert.Equal("", output.ToString());
+    }
+
+    [Theory]
+    [InlineData("--concurrency", "0", "--concurrency")]
+    [InlineData("--deadline", "later", "--deadline")]
+    [InlineData("--results", "results.example.com", "--results")]
+    [InlineData("--voters", "10", "--voters")]
+    [InlineData("--superseded", "10", "--receipts FILE is required")]
+    public async Task ABadReceiptsCheckArgumentExitsWithCode2AndAUsageMessageNamingIt(string name, string value, string named)
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+
+        var exitCode = await LoadCommand.RunAsync(["receipts", name, value], output, error);
+
+        Assert.Equal(LoadCommand.BadArguments, exitCode);
+        Assert.StartsWith($"Voting.LoadGen receipts: {named}", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Usage: Voting.LoadGen receipts", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal("", output.ToString());
+    }
+
+    [Fact]
+    public async Task AReceiptsCheckWhoseSealIsNotPublishedFailsSayingSo()
+    {
+        var (output, error) = (new StringWriter(), new StringWriter());
+        var file = Path.Combine(Voting.Testing.TestDirectories.Create("receipts-check"), "receipts.csv");
+        await File.WriteAllTextAsync(file, ReceiptFile.Header + "\n0," + Guid.CreateVersion7().ToString("D") + ",a,0000-0000-0000,0\n");
+
+        var exitCode = await LoadCommand.RunAsync(["receipts", "--receipts", file, "--results", $"http://127.0.0.1:{FreePort.Next()}", "--deadline", "0"], output, error);
+
+        Assert.Equal(LoadCommand.Failed, exitCode);
+        Assert.StartsWith("Voting.LoadGen receipts: GET http://127.0.0.1:", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("/api/results/final/manifest.json failed", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

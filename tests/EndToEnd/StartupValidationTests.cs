@@ -75,6 +75,18 @@ public sealed class StartupValidationTests(VotingSystemFixture system)
     }
 
     [Fact]
+    public async Task AFrontEndWithAMalformedPseudonymKeyFailsNamingIt()
+    {
+        await AssertFailsNamingAsync(
+            system.Apps.StartWeb("bad-receipts", "127.0.0.1:1", new Dictionary<string, string?>
+            {
+                ["Poll__PseudonymKey"] = "not base64!",
+                ["Poll__ResultsUrl"] = "results.example.com",
+            }),
+            "Poll:PseudonymKey", "Poll__PseudonymKey", "is not base64", "Poll:ResultsUrl");
+    }
+
+    [Fact]
     public async Task AFrontEndWithUnusableOverloadLimitsFailsNamingThem()
     {
         await AssertFailsNamingAsync(

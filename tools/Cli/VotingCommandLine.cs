@@ -28,6 +28,7 @@ internal static class VotingCommandLine
             StatusCommand.Create(),
             LogsCommand.Create(),
             LoadCommand.Create(),
+            ReceiptsCommand.Create(),
             ChaosCommand.Create(),
             RetireCommand.Create(),
             PollCommand.Create(),

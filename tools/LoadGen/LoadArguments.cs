@@ -36,7 +36,11 @@ public static class LoadArguments
           --timeout T               a request unanswered after T is given up: its vote is uncertain  (10s)
           --drain-timeout T         how long the audit waits for the pipeline to write everything  (2m)
           --progress T              how often the progress line is written  (1s)
+          --receipts FILE|none      keep every acknowledged vote's receipt in FILE, for the receipts check once the
+                                    poll is sealed and released (Voting.LoadGen receipts --receipts FILE)  (none)
           -h, --help                this text
+
+        Voting.LoadGen receipts --help: the receipts check.
 
         T is a duration: 90 (seconds), 500ms, 30s, 2m, 1h or 00:01:30. F is a share between 0 and 1.
         """;
@@ -46,39 +50,9 @@ public static class LoadArguments
     {
         var defaults = new LoadOptions();
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Count; i++)
+        if (ReadValues(args, Known, values) is { } unread)
         {
-            var arg = args[i];
-            if (arg is "-h" or "--help")
-            {
-                return new ParsedArguments(null, null, Help: true);
-            }
-
-            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
-            {
-                return Error($"'{arg}' is not an option (options start with --; see --help).");
-            }
-
-            string name, value;
-            if (arg.IndexOf('=', StringComparison.Ordinal) is > 2 and var equals)
-            {
-                (name, value) = (arg[..equals], arg[(equals + 1)..]);
-            }
-            else if (i + 1 < args.Count)
-            {
-                (name, value) = (arg, args[++i]);
-            }
-            else
-            {
-                return Error($"{arg} needs a value.");
-            }
-
-            if (!Known.Contains(name))
-            {
-                return Error($"{name} is not an option (see --help).");
-            }
-
-            values[name] = value;
+            return unread.Length == 0 ? new ParsedArguments(null, null, Help: true) : Error(unread);
         }
 
         try
@@ -102,6 +76,7 @@ public static class LoadArguments
                 RequestTimeout = Duration(values, "--timeout", defaults.RequestTimeout),
                 DrainTimeout = Duration(values, "--drain-timeout", defaults.DrainTimeout),
                 ProgressInterval = Duration(values, "--progress", defaults.ProgressInterval),
+                ReceiptsFile = values.TryGetValue("--receipts", out var receipts) ? (IsNone(receipts) ? null : receipts) : defaults.ReceiptsFile,
             };
             return options.Validate() is { } problem ? Error(problem) : new ParsedArguments(options, null, Help: false);
         }
@@ -114,8 +89,52 @@ public static class LoadArguments
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
     {
         "--frontends", "--ca", "--results", "--postgres", "--voters", "--scenario", "--voters-per-address", "--concurrency", "--rate", "--duration", "--change-share",
-        "--double-share", "--form-share", "--seed", "--timeout", "--drain-timeout", "--progress",
+        "--double-share", "--form-share", "--seed", "--timeout", "--drain-timeout", "--progress", "--receipts",
     };
+
+    /// <summary>
+    /// Reads <c>--name value</c> and <c>--name=value</c> pairs of <paramref name="known"/> options into
+    /// <paramref name="values"/> (a later one wins): null when they all read, "" for a request for help, else the problem.
+    /// </summary>
+    internal static string? ReadValues(IReadOnlyList<string> args, IReadOnlySet<string> known, Dictionary<string, string> values)
+    {
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (arg is "-h" or "--help")
+            {
+                return "";
+            }
+
+            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
+            {
+                return $"'{arg}' is not an option (options start with --; see --help).";
+            }
+
+            string name, value;
+            if (arg.IndexOf('=', StringComparison.Ordinal) is > 2 and var equals)
+            {
+                (name, value) = (arg[..equals], arg[(equals + 1)..]);
+            }
+            else if (i + 1 < args.Count)
+            {
+                (name, value) = (arg, args[++i]);
+            }
+            else
+            {
+                return $"{arg} needs a value.";
+            }
+
+            if (!known.Contains(name))
+            {
+                return $"{name} is not an option (see --help).";
+            }
+
+            values[name] = value;
+        }
+
+        return null;
+    }
 
     private static LoadScenario Scenario(string value) =>
         value.Equals("crowd", StringComparison.OrdinalIgnoreCase) ? LoadScenario.Crowd
@@ -145,14 +164,14 @@ public static class LoadArguments
     private static Uri[] Urls(string name, string value) =>
         [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(url => Url(name, url))];
 
-    private static Uri Url(string name, string value)
+    internal static Uri Url(string name, string value)
     {
         return Uri.TryCreate(value, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
             ? LoadOptions.Directory(url)
             : throw new FormatException($"{name}: '{value}' is not an http(s) URL.");
     }
 
-    private static int Integer(Dictionary<string, string> values, string name, int fallback) =>
+    internal static int Integer(Dictionary<string, string> values, string name, int fallback) =>
         !values.TryGetValue(name, out var value) ? fallback
         : int.TryParse(value.Replace("_", "", StringComparison.Ordinal), NumberStyles.AllowLeadingSign | NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var number) ? number
         : throw new FormatException($"{name}: '{value}' is not a whole number.");
@@ -162,7 +181,7 @@ public static class LoadArguments
         : double.TryParse(value, NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number) ? number
         : throw new FormatException($"{name}: '{value}' is not a number.");
 
-    private static TimeSpan Duration(Dictionary<string, string> values, string name, TimeSpan fallback)
+    internal static TimeSpan Duration(Dictionary<string, string> values, string name, TimeSpan fallback)
     {
         if (!values.TryGetValue(name, out var value))
         {

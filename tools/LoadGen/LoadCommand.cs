@@ -1,6 +1,9 @@
 namespace Voting.LoadGen;
 
-/// <summary>The console program: arguments in, exit code out; Ctrl-C once stops sending (the audit still runs), twice abandons the run.</summary>
+/// <summary>
+/// The console program: arguments in, exit code out; Ctrl-C once stops sending (the audit still runs), twice abandons
+/// the run. <c>receipts ...</c> runs the receipts check instead (<see cref="Receipts.ReceiptsCommand"/>).
+/// </summary>
 public static class LoadCommand
 {
     public const int Passed = 0;
@@ -9,6 +12,30 @@ public static class LoadCommand
 
     public static async Task<int> RunAsync(IReadOnlyList<string> args, TextWriter output, TextWriter error)
     {
+        if (args.Count > 0 && args[0] == "receipts")
+        {
+            using var cancel = new CancellationTokenSource();
+            ConsoleCancelEventHandler onCancelCheck = (_, e) =>
+            {
+                e.Cancel = true;
+                cancel.Cancel();
+            };
+            Console.CancelKeyPress += onCancelCheck;
+            try
+            {
+                return await Receipts.ReceiptsCommand.RunAsync([.. args.Skip(1)], output, error, cancel.Token);
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                await error.WriteLineAsync("Voting.LoadGen receipts: abandoned (Ctrl-C).");
+                return Failed;
+            }
+            finally
+            {
+                Console.CancelKeyPress -= onCancelCheck;
+            }
+        }
+
         var parsed = LoadArguments.Parse(args);
         if (parsed.Help)
         {

@@ -75,6 +75,9 @@ public sealed record LoadOptions
     /// <summary>How often a progress line is written.</summary>
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>Where the run keeps every acknowledged vote's receipt (<see cref="Receipts.ReceiptFile"/>); null: nowhere.</summary>
+    public string? ReceiptsFile { get; init; }
+
     /// <summary>The first problem with these options, naming the argument, or null when they are usable.</summary>
     public string? Validate()
     {

@@ -3,6 +3,7 @@ using System.Globalization;
 using Npgsql;
 using Voting.LoadGen.Auditing;
 using Voting.LoadGen.Measuring;
+using Voting.LoadGen.Receipts;
 using Voting.LoadGen.Voters;
 
 namespace Voting.LoadGen;
@@ -73,6 +74,12 @@ public static class LoadRun
         await load;
         var summary = LoadSummary.Create(options, counters, latencies, simulation.Started, watch.Elapsed, truth);
         await output.WriteLineAsync(ReportText.Load(summary));
+        if (options.ReceiptsFile is { } receipts)
+        {
+            await ReceiptFile.WriteAsync(receipts, truth.Receipts(), cancellationToken);
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"Receipts of {truth.Receipts().Count():N0} voters kept in {receipts} ({truth.VotesWithoutReceipt:N0} acknowledged votes came without a receipt code); check them once the poll is sealed and released: Voting.LoadGen receipts --receipts {receipts}"));
+        }
 
         AuditReport? audit = null;
         if (options.Postgres is not null)

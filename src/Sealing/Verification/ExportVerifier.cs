@@ -68,24 +68,9 @@ public static class ExportVerifier
 
     private static void CheckSignature(byte[] signedBytes, byte[] signature, string publicKeyPem, List<string> problems)
     {
-        using var key = ECDsa.Create();
-        try
+        if (ManifestSignature.Problem(signedBytes, signature, publicKeyPem) is { } problem)
         {
-            key.ImportFromPem(publicKeyPem);
-        }
-        catch (Exception e) when (e is ArgumentException or CryptographicException)
-        {
-            problems.Add($"public-key.pem is not an EC public key in PEM ({e.Message})");
-            return;
-        }
-
-        if (!SealSigningKey.IsP256(key))
-        {
-            problems.Add("public-key.pem is not a P-256 key");
-        }
-        else if (!key.VerifyData(signedBytes, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
-        {
-            problems.Add("the signature of manifest.json does not verify with public-key.pem: the manifest was changed, or signed with another key");
+            problems.Add(problem);
         }
     }
 

@@ -13,6 +13,7 @@ using Voting.ServiceDefaults.Voting;
 using Voting.Web.Abuse;
 using Voting.Web.Overload;
 using Voting.Web.Poll;
+using Voting.Web.Receipts;
 using Voting.Web.Voting;
 
 namespace Voting.Web.Frontend;
@@ -83,8 +84,12 @@ public static partial class FrontendHostingExtensions
         services.AddSingleton<PollScheduleCopy>();
         services.AddHostedService(provider => provider.GetRequiredService<PollScheduleCopy>());
         services.AddSingleton<VoteRecorder>();
+        services.AddOptions<ReceiptOptions>().BindConfiguration(ReceiptOptions.SectionName).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ReceiptOptions>, ReceiptOptions.Validation>();
+        services.AddSingleton<VoteReceipts>();
         services.AddSingleton(provider => new VotePage(
-            provider.GetRequiredService<BallotOptions>(), provider.GetRequiredService<IOptions<FrontendOptions>>().Value.Id));
+            provider.GetRequiredService<BallotOptions>(), provider.GetRequiredService<IOptions<FrontendOptions>>().Value.Id,
+            provider.GetRequiredService<VoteReceipts>().ReceiptPage));
 
         services.Configure<FormOptions>(o =>
         {

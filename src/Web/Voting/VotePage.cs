@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
 using Voting.ServiceDefaults.Voting;
+using Voting.Web.Receipts;
 
 namespace Voting.Web.Voting;
 
@@ -14,13 +15,16 @@ public enum VotePageNotice
     Rejected,
 }
 
-/// <summary>The seed's vote page: the options as buttons, the voter's choice marked, and who processed the request.</summary>
-public sealed class VotePage(BallotOptions ballot, string frontendId)
+/// <summary>
+/// The seed's vote page: the options as buttons, the voter's choice marked, and who processed the request; after a
+/// vote, its receipt (linking to <paramref name="receiptPage"/>, the results app's, when it is configured).
+/// </summary>
+public sealed class VotePage(BallotOptions ballot, string frontendId, Uri? receiptPage = null)
 {
     private static readonly string Host = Environment.MachineName;
     private readonly string _title = Title(ballot.All);
 
-    public string Render(string? chosenKey, VotePageNotice notice, string? message = null)
+    public string Render(string? chosenKey, VotePageNotice notice, string? message = null, Receipt? receipt = null)
     {
         var html = new StringBuilder(2048);
         html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
@@ -43,6 +47,11 @@ public sealed class VotePage(BallotOptions ballot, string frontendId)
             case VotePageNotice.Recorded:
                 html.Append("<p class=\"notice ok\" role=\"status\">Your vote for ").Append(Encode(ballot.LabelOf(chosenKey ?? "")))
                     .Append(" is recorded.</p>\n");
+                if (receipt is not null)
+                {
+                    AppendReceipt(html, receipt);
+                }
+
                 break;
             case VotePageNotice.NotRecorded:
                 html.Append("<p class=\"notice error\" role=\"alert\">Your vote was <strong>not</strong> recorded: ")
@@ -56,6 +65,32 @@ public sealed class VotePage(BallotOptions ballot, string frontendId)
         html.Append("<p class=\"tip\">(Tip: you can change your vote)</p>\n<p class=\"host\">Vote processed by ")
             .Append(Encode(Host)).Append(" (").Append(Encode(frontendId)).Append(")</p>\n</main>\n</body>\n</html>\n");
         return html.ToString();
+    }
+
+    /// <summary>
+    /// The vote's receipt, each value selected whole with one click (the page runs no script, so there is no copy
+    /// button). Without a code (no <c>Poll:PseudonymKey</c> here) the vote id is shown alone, and the page says that
+    /// it cannot be checked against the sealed count.
+    /// </summary>
+    private void AppendReceipt(StringBuilder html, Receipt receipt)
+    {
+        html.Append("<section class=\"receipt\" id=\"receipt\" aria-labelledby=\"receipt-title\">\n<h2 id=\"receipt-title\">Your receipt</h2>\n<dl>\n")
+            .Append("<dt>Vote id</dt><dd><code id=\"receipt-vote-id\">").Append(receipt.VoteId.ToString("D")).Append("</code></dd>\n");
+        if (receipt.Code is { } code)
+        {
+            html.Append("<dt>Code</dt><dd><code id=\"receipt-code\">").Append(Encode(code)).Append("</code></dd>\n</dl>\n")
+                .Append("<p>Keep this receipt (write it down or copy it): once the results are released, it lets you check that your vote is in the sealed count")
+                .Append(receiptPage is null
+                    ? ", on the results site's receipt page."
+                    : $" on <a href=\"{Encode(receiptPage.ToString())}\" rel=\"noreferrer\">the receipt page</a>.")
+                .Append(" If you vote again, your new vote replaces this one; either receipt finds your latest vote.</p>\n");
+        }
+        else
+        {
+            html.Append("</dl>\n<p id=\"receipt-no-code\">Receipt codes are not configured on this site: the vote id alone cannot be checked against the sealed count.</p>\n");
+        }
+
+        html.Append("</section>\n");
     }
 
     /// <summary>The page before the poll opens and after it closes: what the voter is told, and no ballot.</summary>
@@ -136,5 +171,10 @@ public sealed class VotePage(BallotOptions ballot, string frontendId)
         button.chosen{outline:4px solid #333}
         .notice{padding:.75rem;border-radius:6px}.ok{background:#e6f6e6}.error{background:#fde8e8}
         .tip,.host{color:#666;font-size:.9rem}
+        .receipt{margin-top:1.5rem;padding:1rem;border:1px dashed #999;border-radius:6px;text-align:left}
+        .receipt h2{margin:0 0 .5rem;font-size:1.1rem;font-weight:500}
+        .receipt dl{display:grid;grid-template-columns:auto 1fr;gap:.25rem .75rem;margin:0 0 .75rem}
+        .receipt dt{color:#666}.receipt dd{margin:0}
+        .receipt code{font-size:1.05rem;user-select:all;-webkit-user-select:all;word-break:break-all}
         """;
 }

@@ -9,6 +9,7 @@ using Voting.Web.Abuse;
 using Voting.Web.Frontend;
 using Voting.Web.Overload;
 using Voting.Web.Poll;
+using Voting.Web.Receipts;
 
 namespace Voting.Web.Voting;
 
@@ -122,7 +123,7 @@ public static partial class VotingEndpoints
 
     /// <summary>The seed's form post: <c>vote=a</c> with the voter cookie; answers with the page, the choice marked.</summary>
     private static async Task<ContentHttpResult> VoteFromFormAsync(
-        HttpContext context, VoterCookies cookies, VotePage page, BallotOptions ballot, VoteRecorder recorder,
+        HttpContext context, VoterCookies cookies, VotePage page, BallotOptions ballot, VoteRecorder recorder, VoteReceipts receipts,
         PollScheduleCopy poll, TimeProvider timeProvider, IOptions<FrontendOptions> frontend, ILoggerFactory loggers)
     {
         if (OutsideWindow(poll, timeProvider) is { } outside)
@@ -174,7 +175,7 @@ public static partial class VotingEndpoints
             var vote = await recorder.RecordAsync(voter, option.Key, context.Connection.RemoteIpAddress, context.Request.Headers.UserAgent);
             cookies.Remember(context.Response, voter, vote.VoteId);
             VoteMetrics.RecordAccepted(form: true);
-            return Html(page.Render(vote.Option, VotePageNotice.Recorded));
+            return Html(page.Render(vote.Option, VotePageNotice.Recorded, receipt: receipts.For(vote.VoterId, vote.VoteId)));
         }
         catch (VoteOutsideWindowException e)
         {
@@ -191,9 +192,9 @@ public static partial class VotingEndpoints
         }
     }
 
-    /// <summary><c>POST /api/votes</c> with <c>{"option":"a"}</c> and the voter cookie: 202 with the vote's receipt.</summary>
-    private static async Task<Results<Accepted<VoteReceipt>, ProblemHttpResult>> VoteFromJsonAsync(
-        HttpContext context, VoterCookies cookies, BallotOptions ballot, VoteRecorder recorder,
+    /// <summary><c>POST /api/votes</c> with <c>{"option":"a"}</c> and the voter cookie: 202 with the vote and its receipt.</summary>
+    private static async Task<Results<Accepted<AcceptedVote>, ProblemHttpResult>> VoteFromJsonAsync(
+        HttpContext context, VoterCookies cookies, BallotOptions ballot, VoteRecorder recorder, VoteReceipts receipts,
         PollScheduleCopy poll, TimeProvider timeProvider, IOptions<FrontendOptions> frontend, ILoggerFactory loggers)
     {
         if (OutsideWindow(poll, timeProvider) is { } outside)
@@ -249,7 +250,8 @@ public static partial class VotingEndpoints
             var vote = await recorder.RecordAsync(voter, option.Key, context.Connection.RemoteIpAddress, context.Request.Headers.UserAgent);
             cookies.Remember(context.Response, voter, vote.VoteId);
             VoteMetrics.RecordAccepted(form: false);
-            return TypedResults.Accepted((string?)null, new VoteReceipt(vote.VoteId, vote.VoterId, vote.Option, vote.FrontendId, vote.Timestamp));
+            return TypedResults.Accepted((string?)null, new AcceptedVote(
+                vote.VoteId, vote.VoterId, vote.Option, vote.FrontendId, vote.Timestamp, receipts.For(vote.VoterId, vote.VoteId)));
         }
         catch (VoteOutsideWindowException e)
         {
@@ -338,11 +340,11 @@ public static partial class VotingEndpoints
 
 public sealed record VoteRequest(string? Option);
 
-/// <summary>What a voter gets back for a vote that Redis has taken.</summary>
-public sealed record VoteReceipt(Guid VoteId, Guid VoterId, string Option, string FrontendId, DateTime AcceptedAt);
+/// <summary>What a voter gets back for a vote that Redis has taken: the vote, and its receipt to keep.</summary>
+public sealed record AcceptedVote(Guid VoteId, Guid VoterId, string Option, string FrontendId, DateTime AcceptedAt, Receipt Receipt);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(VoteRequest))]
-[JsonSerializable(typeof(VoteReceipt))]
+[JsonSerializable(typeof(AcceptedVote))]
 [JsonSerializable(typeof(IReadOnlyList<BallotOption>))]
 internal sealed partial class VotingJsonContext : JsonSerializerContext;

@@ -5,7 +5,8 @@ namespace Voting.Cli.Commands;
 
 /// <summary>
 /// <c>./voting load [options]</c>: the verifying load tool (tools/LoadGen) against what runs — simulated voters over
-/// every running front end, or through the load balancer — ending with the audit of every acknowledged vote.
+/// every running front end, or through the load balancer — ending with the audit of every acknowledged vote. The
+/// run's receipts are kept in <see cref="ReceiptsFile"/>, for <c>./voting receipts</c> once the poll is sealed.
 /// </summary>
 internal static class LoadCommand
 {
@@ -51,7 +52,13 @@ internal static class LoadCommand
             frontends = string.Join(',', system.Components().Where(c => c.Kind is ComponentKind.Frontend && c.Process.IsAlive()).Select(c => c.Url.ToString()));
         }
 
-        var results = system.Find("results") is { } record ? record.Url.ToString() : $"http://127.0.0.1:{system.Settings.ResultsPort}/";
-        return ["--frontends", frontends, "--results", results, "--postgres", system.ConnectionString, .. options];
+        return ["--frontends", frontends, "--results", ResultsUrl(system), "--postgres", system.ConnectionString, "--receipts", ReceiptsFile(system), .. options];
     }
+
+    /// <summary>Where <c>./voting load</c> keeps the last run's receipts: <c>load-receipts.csv</c> in the data directory.</summary>
+    public static string ReceiptsFile(LocalSystem system) => Path.Combine(system.Settings.Data, "load-receipts.csv");
+
+    /// <summary>The results app of the running system.</summary>
+    public static string ResultsUrl(LocalSystem system) =>
+        system.Find("results") is { } record ? record.Url.ToString() : $"http://127.0.0.1:{system.Settings.ResultsPort}/";
 }

@@ -423,6 +423,8 @@ internal sealed class LocalSystem
         ClusterCertificate = Voting.Local.Tls.ClusterCertificate.ReadOrCreate(Path.Combine(Settings.Data, "cluster-tls")),
         // One pair per system: the seal's signing key and the pseudonym key, which the workers seal with.
         Sealing = Voting.Local.Sealing.PollSecrets.ReadOrCreate(Path.Combine(Settings.Data, "poll")),
+        // The front ends' receipts link to the results app's receipt page.
+        ResultsUrl = new Uri($"http://127.0.0.1:{Settings.ResultsPort.ToString(CultureInfo.InvariantCulture)}/"),
         Redis = RedisAccounts(),
         Roles = PostgresRoles(),
         Clustering = Settings.Clustering,

@@ -1,3 +1,6 @@
+using Voting.LoadGen.Receipts;
+using Voting.Sealing.Receipts;
+
 namespace Voting.LoadGen.Auditing;
 
 /// <summary>
@@ -68,6 +71,24 @@ public sealed class GroundTruth
         }
     }
 
+    /// <summary>
+    /// Every voter's receipts: each acknowledged vote that came with a receipt code, for the receipts check once the
+    /// poll is sealed (<see cref="ReceiptCheck"/>).
+    /// </summary>
+    public IEnumerable<VoterReceipts> Receipts()
+    {
+        for (var i = 0; i < _voters.Length; i++)
+        {
+            if (_voters[i].Code is { } code && _voters[i].Receipts is { Count: > 0 } votes)
+            {
+                yield return new VoterReceipts(i, code, [.. votes.Select(v => new KeptReceipt(v.VoteId, Options[v.Option]))], _voters[i].Unconfirmed != 0);
+            }
+        }
+    }
+
+    /// <summary>Acknowledged votes that came without a receipt code (a front end without <c>Poll:PseudonymKey</c>, or no vote id).</summary>
+    public long VotesWithoutReceipt => _voters.Sum(v => (long)v.AcknowledgedVotes - (v.Receipts?.Count ?? 0));
+
     /// <summary>Acknowledged voters per option of their latest acknowledged vote.</summary>
     public IReadOnlyDictionary<string, long> ExpectedByOption()
     {
@@ -113,6 +134,14 @@ public sealed class GroundTruth
         voter.Option = option;
         voter.VoteId = Guid.Empty;
         voter.AcceptedAtTicks = 0;
+    }
+
+    /// <summary>An acknowledged vote's receipt; every vote of one voter has the same code.</summary>
+    internal void Receipt(int index, int option, Guid voteId, ReceiptCode code)
+    {
+        ref var voter = ref _voters[index];
+        voter.Code = code;
+        (voter.Receipts ??= new List<(Guid, int)>(1)).Add((voteId, option));
     }
 
     /// <summary>A vote that may have been recorded although the voter was not told so.</summary>
@@ -161,4 +190,10 @@ internal struct VoterRecord
     public int AcknowledgedVotes;
 
     public bool ReceiptOutOfOrder;
+
+    /// <summary>The voter's receipt code (the same on all their votes); null until a vote came with one.</summary>
+    public ReceiptCode? Code;
+
+    /// <summary>The acknowledged votes that came with a receipt: vote id and option index; null until one did.</summary>
+    public List<(Guid VoteId, int Option)>? Receipts;
 }

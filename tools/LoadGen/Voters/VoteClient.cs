@@ -3,8 +3,10 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using System.Text.Json;
 using Voting.LoadGen.Measuring;
+using Voting.Sealing.Receipts;
 
 namespace Voting.LoadGen.Voters;
 
@@ -25,11 +27,13 @@ internal enum VoteResult
 }
 
 /// <summary>
-/// One vote's answer; <see cref="VoteId"/> and <see cref="AcceptedAt"/> come from a JSON receipt, <see cref="Cookie"/>
-/// is the voter cookie the answer set, as a <c>Cookie</c> header (naming this vote, so that the voter's next vote is
-/// ordered after it).
+/// One vote's answer; <see cref="VoteId"/> and <see cref="AcceptedAt"/> come from a JSON answer (a form vote's page
+/// shows the vote id, not the time), <see cref="Code"/> from the receipt of either (null where the front end gives no
+/// code), <see cref="Cookie"/> is the voter cookie the answer set, as a <c>Cookie</c> header (naming this vote, so
+/// that the voter's next vote is ordered after it).
 /// </summary>
-internal readonly record struct VoteAnswer(VoteResult Result, Guid VoteId = default, DateTime AcceptedAt = default, string? Cookie = null);
+internal readonly record struct VoteAnswer(
+    VoteResult Result, Guid VoteId = default, DateTime AcceptedAt = default, string? Cookie = null, ReceiptCode? Code = null);
 
 /// <summary>
 /// The HTTP side of the simulated browsers: one shared client without a cookie container (each voter sends its own
@@ -39,6 +43,11 @@ internal sealed class VoteClient(HttpClient http, VoteRequests requests, IReadOn
 {
     /// <summary>The voter cookie's names: over HTTPS (<c>__Host-</c>, Secure) and over plain HTTP.</summary>
     private static readonly string[] CookiePrefixes = ["__Host-voter_id=", "voter_id="];
+
+    /// <summary>Where the page after a vote shows its receipt: the vote id (36 characters), the code (14).</summary>
+    private static readonly byte[] PageVoteIdMarker = "id=\"receipt-vote-id\">"u8.ToArray();
+
+    private static readonly byte[] PageCodeMarker = "id=\"receipt-code\">"u8.ToArray();
 
     private const int AnswerBufferBytes = 16 * 1024;
     private readonly Uri[] _pages = [.. frontends.Select(LoadOptions.Directory)];
@@ -244,20 +253,41 @@ internal sealed class VoteClient(HttpClient http, VoteRequests requests, IReadOn
         return length;
     }
 
-    /// <summary>The vote page confirms a vote by marking its option's button as chosen.</summary>
-    private VoteAnswer ConfirmPage(ReadOnlySpan<byte> page, int option) =>
-        new(page.IndexOf(requests.ChosenMarkers[option]) >= 0 ? VoteResult.Acknowledged : VoteResult.Unconfirmed);
+    /// <summary>The vote page confirms a vote by marking its option's button as chosen, and shows its receipt.</summary>
+    private VoteAnswer ConfirmPage(ReadOnlySpan<byte> page, int option)
+    {
+        if (page.IndexOf(requests.ChosenMarkers[option]) < 0)
+        {
+            return new VoteAnswer(VoteResult.Unconfirmed);
+        }
+
+        var voteId = After(page, PageVoteIdMarker, 36) is { } id && Guid.TryParseExact(Encoding.ASCII.GetString(id), "D", out var parsed) ? parsed : default;
+        ReceiptCode? code = After(page, PageCodeMarker, ReceiptCode.Length + 2) is { } text && ReceiptCode.TryParse(Encoding.ASCII.GetString(text), out var read) ? read : null;
+        return new VoteAnswer(VoteResult.Acknowledged, voteId, Code: code);
+    }
+
+    /// <summary>The <paramref name="length"/> bytes after <paramref name="marker"/> in <paramref name="page"/>, or null.</summary>
+    private static byte[]? After(ReadOnlySpan<byte> page, ReadOnlySpan<byte> marker, int length)
+    {
+        var at = page.IndexOf(marker);
+        return at >= 0 && at + marker.Length + length <= page.Length ? page.Slice(at + marker.Length, length).ToArray() : null;
+    }
 
     private VoteAnswer ConfirmReceipt(ReadOnlySpan<byte> json, Guid voterId, int option) =>
-        TryReadReceipt(json, voterId, option, out var voteId, out var acceptedAt)
-            ? new VoteAnswer(VoteResult.Acknowledged, voteId, acceptedAt)
+        TryReadReceipt(json, voterId, option, out var voteId, out var acceptedAt, out var code)
+            ? new VoteAnswer(VoteResult.Acknowledged, voteId, acceptedAt, Code: code)
             : new VoteAnswer(VoteResult.Unconfirmed);
 
-    /// <summary>The receipt <c>{"voteId","voterId","option","frontendId","acceptedAt"}</c>, checked against the vote sent.</summary>
-    private bool TryReadReceipt(ReadOnlySpan<byte> json, Guid voterId, int option, out Guid voteId, out DateTime acceptedAt)
+    /// <summary>
+    /// The answer <c>{"voteId","voterId","option","frontendId","acceptedAt","receipt":{"voteId","code"}}</c>, checked
+    /// against the vote sent; the receipt's code is kept when its vote id is the answer's.
+    /// </summary>
+    private bool TryReadReceipt(ReadOnlySpan<byte> json, Guid voterId, int option, out Guid voteId, out DateTime acceptedAt, out ReceiptCode? code)
     {
         voteId = default;
         acceptedAt = default;
+        code = null;
+        var receiptVoteId = Guid.Empty;
         bool hasVoteId = false, hasAcceptedAt = false, sameVoter = false, sameOption = false;
         var reader = new Utf8JsonReader(json);
         try
@@ -285,6 +315,17 @@ internal sealed class VoteClient(HttpClient http, VoteRequests requests, IReadOn
                 {
                     hasAcceptedAt = reader.Read() && reader.TokenType == JsonTokenType.String && reader.TryGetDateTime(out acceptedAt);
                 }
+                else if (reader.ValueTextEquals("receipt"u8))
+                {
+                    if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+                    {
+                        (receiptVoteId, code) = ReadReceiptObject(ref reader);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+                }
                 else
                 {
                     reader.Read();
@@ -298,6 +339,38 @@ internal sealed class VoteClient(HttpClient http, VoteRequests requests, IReadOn
         }
 
         acceptedAt = acceptedAt.ToUniversalTime();
+        if (receiptVoteId != voteId)
+        {
+            code = null;
+        }
+
         return hasVoteId && hasAcceptedAt && sameVoter && sameOption;
+    }
+
+    /// <summary>The receipt object's vote id and code (null: none, or not a code), the reader left on its end.</summary>
+    private static (Guid VoteId, ReceiptCode? Code) ReadReceiptObject(ref Utf8JsonReader reader)
+    {
+        var voteId = Guid.Empty;
+        ReceiptCode? code = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isVoteId = reader.ValueTextEquals("voteId"u8);
+            var isCode = reader.ValueTextEquals("code"u8);
+            reader.Read();
+            if (reader.TokenType != JsonTokenType.String)
+            {
+                reader.Skip();
+            }
+            else if (isVoteId)
+            {
+                voteId = reader.TryGetGuid(out var id) ? id : Guid.Empty;
+            }
+            else if (isCode)
+            {
+                code = ReceiptCode.TryParse(reader.GetString(), out var read) ? read : null;
+            }
+        }
+
+        return (voteId, code);
     }
 }

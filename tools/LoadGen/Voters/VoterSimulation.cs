@@ -105,6 +105,11 @@ internal sealed class VoterSimulation(LoadOptions options, VoteRequests requests
 
     private void Apply(int index, int option, bool form, VoteAnswer answer)
     {
+        if (answer is { Result: VoteResult.Acknowledged, Code: { } code } && answer.VoteId != Guid.Empty)
+        {
+            truth.Receipt(index, option, answer.VoteId, code);
+        }
+
         switch (answer.Result)
         {
             case VoteResult.Acknowledged when form:

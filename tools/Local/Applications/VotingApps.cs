@@ -56,8 +56,14 @@ public sealed class VotingApps(string connectionString, string logDirectory, str
     /// </summary>
     public ClusterCertificate? ClusterCertificate { get; init; }
 
-    /// <summary>The poll's sealing secrets, which the workers get (<c>Poll:SigningKeyPath</c>, <c>Poll:PseudonymKey</c>); null: workers that cannot seal.</summary>
+    /// <summary>
+    /// The poll's sealing secrets, which the workers get (<c>Poll:SigningKeyPath</c>, <c>Poll:PseudonymKey</c>), and the
+    /// front ends the pseudonym key alone, for their receipt codes; null: workers that cannot seal, receipts without codes.
+    /// </summary>
     public PollSecrets? Sealing { get; init; }
+
+    /// <summary>The results app's public address, which the front ends' receipts link to (<c>Poll:ResultsUrl</c>); null: no link.</summary>
+    public Uri? ResultsUrl { get; init; }
 
     /// <summary>Settings every application gets (each reads only its own sections), before a start's overrides.</summary>
     public IReadOnlyDictionary<string, string?> Settings { get; init; } = new Dictionary<string, string?>();
@@ -83,7 +89,7 @@ public sealed class VotingApps(string connectionString, string logDirectory, str
     public AppLaunch Web(string name, string redisEndpoint, IReadOnlyDictionary<string, string?>? overrides = null, AppPorts? ports = null)
     {
         ports ??= AppPorts.Free(silo: true);
-        return Launch(name, "Web", "Voting.Web", ports, Silo(ports, PostgresRoles.Web), new Dictionary<string, string?>
+        var role = new Dictionary<string, string?>
         {
             ["Frontend__Id"] = name,
             ["Frontend__Redis"] = redisEndpoint,
@@ -93,7 +99,14 @@ public sealed class VotingApps(string connectionString, string logDirectory, str
             // Plain HTTP on loopback: the front ends take it (in production they require HTTPS at the balancer).
             // ./voting up --tls and the TLS tests turn it on.
             ["Edge__RequireHttps"] = "false",
-        }, overrides);
+            ["Poll__ResultsUrl"] = ResultsUrl?.ToString(),
+        };
+        foreach (var (key, value) in Sealing?.FrontendSettings ?? new Dictionary<string, string?>())
+        {
+            role[key] = value;
+        }
+
+        return Launch(name, "Web", "Voting.Web", ports, Silo(ports, PostgresRoles.Web), role, overrides);
     }
 
     public AppLaunch Results(string name, IReadOnlyDictionary<string, string?>? overrides = null, AppPorts? ports = null) =>

@@ -9,12 +9,20 @@ namespace Voting.Local.Sealing;
 /// </summary>
 public sealed record PollSecrets(string SigningKeyPath, string PseudonymKeyPath)
 {
-    /// <summary>The settings that give an application these secrets.</summary>
+    /// <summary>The settings that give a worker both secrets, to seal with.</summary>
     public IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
     {
         ["Poll__SigningKeyPath"] = SigningKeyPath,
-        ["Poll__PseudonymKey"] = File.ReadAllText(PseudonymKeyPath).Trim(),
+        ["Poll__PseudonymKey"] = PseudonymKey,
     };
+
+    /// <summary>The setting that gives a front end the pseudonym key alone, for its receipt codes; it never signs.</summary>
+    public IReadOnlyDictionary<string, string?> FrontendSettings => new Dictionary<string, string?>
+    {
+        ["Poll__PseudonymKey"] = PseudonymKey,
+    };
+
+    private string PseudonymKey => File.ReadAllText(PseudonymKeyPath).Trim();
 
     /// <summary>The secrets kept in <paramref name="directory"/>, each made there first if it is not.</summary>
     public static PollSecrets ReadOrCreate(string directory)
