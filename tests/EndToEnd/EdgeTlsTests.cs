@@ -130,7 +130,11 @@ public sealed class EdgeTlsTests(VotingSystemFixture system) : IAsyncLifetime
         var output = new StringWriter();
         var report = await LoadRun.RunAsync(options, output, CancellationToken.None);
         Assert.True(report.Passed, output.ToString());
-        Assert.True(report.Audit!.Acknowledged >= 90, output.ToString());
+        // Every vote had an answer over HTTPS (none failed on the connection); the shared system, which other tests
+        // load meanwhile, may shed some with 503 and Retry-After (a CI run shed 13 of 111), but most are taken.
+        Assert.Equal(0, report.Load.Errors);
+        Assert.All(report.Load.RefusedByStatus.Keys, status => Assert.Equal(503, status));
+        Assert.True(report.Audit!.Acknowledged >= 50, output.ToString());
 
         // Without it the self-signed certificate is not trusted: the run cannot even read the ballot.
         var untrusted = await Assert.ThrowsAsync<LoadRunException>(() =>

@@ -36,13 +36,15 @@ public sealed class OverloadTests(VotingSystemFixture system, ITestOutputHelper 
         await using var web = StartLimitedFrontend("frontend-busy", redis, limit: 1, queue: 0);
         await web.WaitReadyAsync(StartTimeout);
         // A voter per vote, each with its page opened one after the other (one place: opened at once, they would be
-        // shed): the load is many voters at once, below the per-client limits, so every refusal here is a 503.
+        // shed): the load is many voters at once, below the per-client limits, so every refusal here is a 503. The one
+        // place is released just after the answer is sent, so a page opened right after the last may still find it
+        // taken (a CI run did): such a 503 is opened again after its Retry-After.
         var browsers = new List<Browser>();
         for (var i = 0; i < 200; i++)
         {
             var browser = Browser.OfItsOwn();
             browsers.Add(browser);
-            Assert.Equal(HttpStatusCode.OK, (await browser.OpenAsync(web.BaseAddress)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, await OpenUnshedAsync(browser, web.BaseAddress));
         }
 
         using var health = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -89,6 +91,21 @@ public sealed class OverloadTests(VotingSystemFixture system, ITestOutputHelper 
 
         Assert.DoesNotContain("voting_requests_limited_total{", metrics, StringComparison.Ordinal);
         browsers.ForEach(b => b.Dispose());
+    }
+
+    /// <summary>Opens the vote page, again after Retry-After while the one place is still taken (503), at most ten times.</summary>
+    private static async Task<HttpStatusCode> OpenUnshedAsync(Browser browser, Uri frontend)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            using var page = await browser.OpenAsync(frontend);
+            if (page.StatusCode != HttpStatusCode.ServiceUnavailable || attempt == 10)
+            {
+                return page.StatusCode;
+            }
+
+            await Task.Delay(page.Headers.RetryAfter?.Delta is { } delay && delay < TimeSpan.FromSeconds(2) ? delay : TimeSpan.FromMilliseconds(200));
+        }
     }
 
     [Fact]
