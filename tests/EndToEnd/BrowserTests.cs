@@ -10,44 +10,28 @@ namespace Voting.EndToEnd.Tests;
 [Collection(VotingSystemCollection.Name)]
 public sealed class BrowserTests(VotingSystemFixture system) : IAsyncLifetime
 {
-    private const string Chromium = "/usr/bin/chromium";
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
+    private HeadlessChromium? _chromium;
 
-    public async Task InitializeAsync()
-    {
-        if (!File.Exists(Chromium))
-        {
-            throw new InvalidOperationException($"{Chromium} is missing: install Debian's chromium package (./voting test does).");
-        }
+    private IBrowser Chromium => _chromium!.Browser;
 
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-    }
+    public async Task InitializeAsync() => _chromium = await HeadlessChromium.LaunchAsync();
 
     public async Task DisposeAsync()
     {
-        if (_browser is not null)
+        if (_chromium is not null)
         {
-            await _browser.DisposeAsync();
+            await _chromium.DisposeAsync();
         }
-
-        _playwright?.Dispose();
     }
 
     [Fact]
     public async Task AVoterVotesChangesTheirMindOnAnotherFrontEndAndTheResultsPageFollows()
     {
-        var results = await _browser!.NewPageAsync();
+        var results = await Chromium.NewPageAsync();
         await results.GotoAsync(system.Results.BaseAddress.ToString());
         var dogsBefore = await CountAsync(results, "Dogs");
 
-        await using var context = await _browser.NewContextAsync();
+        await using var context = await Chromium.NewContextAsync();
         var page = await context.NewPageAsync();
         await page.GotoAsync(system.Frontends[0].App.BaseAddress.ToString());
         Assert.Equal("Cats vs Dogs!", await page.TitleAsync());

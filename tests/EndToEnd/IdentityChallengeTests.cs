@@ -88,15 +88,8 @@ public sealed partial class IdentityChallengeTests(VotingSystemFixture system) :
     [Fact]
     public async Task ARealBrowserSolvesTheChallengeAndVotes()
     {
-        const string Chromium = "/usr/bin/chromium";
-        using var playwright = await Playwright.CreateAsync();
-        await using var chromium = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-        await using var context = await chromium.NewContextAsync(new BrowserNewContextOptions
+        await using var chromium = await HeadlessChromium.LaunchAsync();
+        await using var context = await chromium.Browser.NewContextAsync(new BrowserNewContextOptions
         {
             ExtraHTTPHeaders = new Dictionary<string, string> { ["X-Forwarded-For"] = ClientAddresses.Next() },
         });

@@ -15,35 +15,19 @@ namespace Voting.EndToEnd.Tests;
 /// </summary>
 public sealed class PollInTheBrowserTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private const string Chromium = "/usr/bin/chromium";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
+    private HeadlessChromium? _chromium;
 
-    public async Task InitializeAsync()
-    {
-        if (!File.Exists(Chromium))
-        {
-            throw new InvalidOperationException($"{Chromium} is missing: install Debian's chromium package (./voting test does).");
-        }
+    private IBrowser Chromium => _chromium!.Browser;
 
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-    }
+    public async Task InitializeAsync() => _chromium = await HeadlessChromium.LaunchAsync();
 
     public async Task DisposeAsync()
     {
-        if (_browser is not null)
+        if (_chromium is not null)
         {
-            await _browser.DisposeAsync();
+            await _chromium.DisposeAsync();
         }
-
-        _playwright?.Dispose();
     }
 
     [Fact]
@@ -57,7 +41,7 @@ public sealed class PollInTheBrowserTests(ITestOutputHelper output) : IAsyncLife
             var results = new Uri(Regex.Match(up.Output, @"Results:\s+(\S+)").Groups[1].Value);
 
             // The voter: a vote for Cats, then a change to Dogs, a receipt after each.
-            var voter = await _browser!.NewPageAsync();
+            var voter = await Chromium.NewPageAsync();
             var first = await VoteAsync(voter, vote, "a");
             var latest = await VoteAsync(voter, vote, "b");
             Assert.NotEqual(first.VoteId, latest.VoteId);
@@ -79,7 +63,7 @@ public sealed class PollInTheBrowserTests(ITestOutputHelper output) : IAsyncLife
             Assert.Contains("does NOT verify", (await RunAsync(voting, 1, "verify", export)).Error, StringComparison.Ordinal);
 
             // The results page: no count under the embargo; the sealed count with its root once released.
-            var page = await _browser.NewPageAsync();
+            var page = await Chromium.NewPageAsync();
             await page.GotoAsync(results.ToString());
             Assert.Equal(0, await page.Locator("#final").CountAsync());
             Assert.DoesNotContain(root, await page.ContentAsync(), StringComparison.Ordinal);
@@ -93,7 +77,7 @@ public sealed class PollInTheBrowserTests(ITestOutputHelper output) : IAsyncLife
             Assert.Contains("1 ballots", await page.InnerTextAsync("#final-total"), StringComparison.Ordinal);
 
             // The voter's receipts, checked by the browser against the published root and signature.
-            var check = await _browser.NewPageAsync();
+            var check = await Chromium.NewPageAsync();
             var (result, text) = await CheckAsync(check, results, latest);
             Assert.True(result == "verified", text);
             Assert.Equal("Your ballot is in the sealed count: it counted for Dogs.", text);
@@ -115,15 +99,10 @@ public sealed class PollInTheBrowserTests(ITestOutputHelper output) : IAsyncLife
         return (await page.InnerTextAsync("#receipt-vote-id"), await page.InnerTextAsync("#receipt-code"));
     }
 
-    private static async Task<(string? Result, string Text)> CheckAsync(IPage page, Uri results, (string VoteId, string Code) receipt)
+    private static async Task<(string Result, string Text)> CheckAsync(IPage page, Uri results, (string VoteId, string Code) receipt)
     {
         await page.GotoAsync(new Uri(results, "receipt").ToString());
-        await page.FillAsync("#vote-id", receipt.VoteId);
-        await page.FillAsync("#code", receipt.Code);
-        await page.ClickAsync("button[type=submit]");
-        var outcome = page.Locator("#outcome[data-result]");
-        await outcome.WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
-        return (await outcome.GetAttributeAsync("data-result"), await outcome.InnerTextAsync());
+        return await HeadlessChromium.CheckReceiptAsync(page, receipt.VoteId, receipt.Code);
     }
 
     private async Task<CommandResult> RunAsync(VotingCommand voting, int exitCode, params string[] arguments)

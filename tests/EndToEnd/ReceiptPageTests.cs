@@ -12,34 +12,18 @@ namespace Voting.EndToEnd.Tests;
 [Collection(SealedPollCollection.Name)]
 public sealed class ReceiptPageTests(SealedPollFixture poll) : IAsyncLifetime
 {
-    private const string Chromium = "/usr/bin/chromium";
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
+    private HeadlessChromium? _chromium;
 
-    public async Task InitializeAsync()
-    {
-        if (!File.Exists(Chromium))
-        {
-            throw new InvalidOperationException($"{Chromium} is missing: install Debian's chromium package (./voting test does).");
-        }
+    private IBrowser Chromium => _chromium!.Browser;
 
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Chromium,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-    }
+    public async Task InitializeAsync() => _chromium = await HeadlessChromium.LaunchAsync();
 
     public async Task DisposeAsync()
     {
-        if (_browser is not null)
+        if (_chromium is not null)
         {
-            await _browser.DisposeAsync();
+            await _chromium.DisposeAsync();
         }
-
-        _playwright?.Dispose();
     }
 
     [Fact]
@@ -48,7 +32,7 @@ public sealed class ReceiptPageTests(SealedPollFixture poll) : IAsyncLifetime
         var vote = poll.Latest.First(v => v.Option == "b");
         var page = await OpenAsync();
 
-        var (result, text) = await CheckAsync(page, vote.Vote.ToString("D"), poll.CodeOf(vote.Voter).ToString());
+        var (result, text) = await HeadlessChromium.CheckReceiptAsync(page, vote.Vote.ToString("D"), poll.CodeOf(vote.Voter).ToString());
 
         Assert.True(result == "verified", text);
         Assert.Equal("Your ballot is in the sealed count: it counted for Dogs.", text);
@@ -65,7 +49,7 @@ public sealed class ReceiptPageTests(SealedPollFixture poll) : IAsyncLifetime
         var latest = poll.Latest.Single(v => v.Voter == vote.Voter);
         var page = await OpenAsync();
 
-        var (result, text) = await CheckAsync(page, vote.Vote.ToString("D"), poll.CodeOf(vote.Voter).ToString());
+        var (result, text) = await HeadlessChromium.CheckReceiptAsync(page, vote.Vote.ToString("D"), poll.CodeOf(vote.Voter).ToString());
 
         Assert.True(result == "superseded", text);
         Assert.StartsWith("This vote was superseded by your later vote", text, StringComparison.Ordinal);
@@ -104,7 +88,7 @@ public sealed class ReceiptPageTests(SealedPollFixture poll) : IAsyncLifetime
 
     private async Task<IPage> OpenAsync()
     {
-        var context = await _browser!.NewContextAsync();
+        var context = await Chromium.NewContextAsync();
         var page = await context.NewPageAsync();
         var response = await page.GotoAsync(new Uri(poll.Results.BaseAddress, "receipt").ToString());
         Assert.Equal(200, response!.Status);
@@ -122,17 +106,6 @@ public sealed class ReceiptPageTests(SealedPollFixture poll) : IAsyncLifetime
             tamper(answer["proof"]!);
             await route.FulfillAsync(new RouteFulfillOptions { Response = response, Body = answer.ToJsonString() });
         });
-        return await CheckAsync(page, vote.ToString("D"), code);
-    }
-
-    /// <summary>Types the receipt, submits it, and waits for the page's verdict: its kind and its sentence.</summary>
-    private static async Task<(string Result, string Text)> CheckAsync(IPage page, string voteId, string code)
-    {
-        await page.FillAsync("#vote-id", voteId);
-        await page.FillAsync("#code", code);
-        await page.ClickAsync("button[type=submit]");
-        var outcome = page.Locator("#outcome[data-result]");
-        await outcome.WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
-        return (await outcome.GetAttributeAsync("data-result") ?? "", await outcome.InnerTextAsync());
+        return await HeadlessChromium.CheckReceiptAsync(page, vote.ToString("D"), code);
     }
 }
