@@ -2,6 +2,7 @@ using Voting.Results.Final;
 using Voting.Results.Receipts;
 using Voting.Results.Tallies;
 using Voting.ServiceDefaults;
+using Voting.ServiceDefaults.Edge;
 using Voting.Storage.Hosting;
 
 return VotingHost.Run(() =>
@@ -13,6 +14,7 @@ return VotingHost.Run(() =>
 
     var app = builder.Build();
     app.UseExceptionHandler();
+    app.UseVotingEdgeTls();
     app.UseStaticFiles();
     app.UseOutputCache();
     app.MapVotingDefaultEndpoints();

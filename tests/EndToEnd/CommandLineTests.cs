@@ -103,6 +103,50 @@ public sealed partial class CommandLineTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task UpWithTlsServesTheVotesAndTheResultsOverHttpsWithItsOwnCertificateAndTheLoadToolTrustsIt()
+    {
+        var voting = VotingCommand.ForNewSystem(frontends: 1);
+        try
+        {
+            var up = await RunAsync(voting, "up", "--tls", "--detach");
+            var vote = new Uri(Line(up, "Vote:"));
+            var results = new Uri(Line(up, "Results:"));
+            Assert.Equal(("https", voting.Environment["VOTING_BALANCER_HTTPS_PORT"]), (vote.Scheme, vote.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Assert.Equal(("https", voting.Environment["VOTING_RESULTS_HTTPS_PORT"]), (results.Scheme, results.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            var certificate = Regex.Match(up.Output, @"(?m)^  TLS: +self-signed certificate (?<path>\S+)").Groups["path"].Value.TrimEnd(':');
+            Assert.True(File.Exists(certificate), up.ToString());
+
+            // The load tool votes through the balancer and reads the results app, both over HTTPS, trusting that
+            // certificate (./voting load passes it --ca): its audit compares the results app's counts with the tallies.
+            var load = await voting.RunAsync(["load", "--voters", "40", "--concurrency", "4", "--duration", "60s"], TimeSpan.FromMinutes(4));
+            output.WriteLine($"$ ./voting load\n{load}");
+            Assert.True(load.ExitCode == 0, load.ToString());
+            Assert.Contains("AUDIT PASSED", load.Output, StringComparison.Ordinal);
+            Assert.Contains("results " + results, load.Output, StringComparison.Ordinal);
+
+            // The results app over HTTPS trusts nothing but that certificate here; its plain port redirects there.
+            var handler = new SocketsHttpHandler { AllowAutoRedirect = false };
+            handler.SslOptions.CertificateChainPolicy = new Voting.Local.Tls.EdgeCertificate(certificate, Path.ChangeExtension(certificate, ".key")).TrustPolicy();
+            using var https = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
+            using (var api = await https.GetAsync(new Uri(results, "api/results")))
+            {
+                Assert.Equal(HttpStatusCode.OK, api.StatusCode);
+            }
+
+            using var plain = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false }) { Timeout = TimeSpan.FromSeconds(10) };
+            using (var redirected = await plain.GetAsync($"http://127.0.0.1:{voting.Environment["VOTING_RESULTS_PORT"]}/api/results"))
+            {
+                Assert.Equal(HttpStatusCode.PermanentRedirect, redirected.StatusCode);
+                Assert.Equal(new Uri(results, "api/results"), redirected.Headers.Location);
+            }
+        }
+        finally
+        {
+            output.WriteLine((await voting.RunAsync("down")).ToString());
+        }
+    }
+
+    [Fact]
     public async Task WithPostgresHaVotesAreCountedThroughAFailoverAndTheOldPrimaryRejoinsAsTheStandby()
     {
         var voting = VotingCommand.ForNewSystem(frontends: 1);

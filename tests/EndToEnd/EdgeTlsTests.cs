@@ -44,7 +44,7 @@ public sealed class EdgeTlsTests(VotingSystemFixture system) : IAsyncLifetime
         var redis = _owned.Own(await TestServers.StartRedisAsync());
         var web = _owned.Own(system.Apps.StartWeb(name, redis.Endpoint, new Dictionary<string, string?> { ["Edge__RequireHttps"] = "true" }));
         var https = new Uri($"https://127.0.0.1:{FreePort.Next().ToString(CultureInfo.InvariantCulture)}/");
-        var settings = new Dictionary<string, string?>(_certificate.BalancerSettings(https.ToString().TrimEnd('/')))
+        var settings = new Dictionary<string, string?>(_certificate.EdgeSettings(https.ToString().TrimEnd('/')))
         {
             ["Balancer__Frontends__" + name] = web.BaseAddress.ToString(),
         };

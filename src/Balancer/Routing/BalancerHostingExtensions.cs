@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using Voting.Balancer.Edge;
 using Voting.Clustering;
 using Voting.ServiceDefaults.Configuration;
 using Voting.ServiceDefaults.Edge;

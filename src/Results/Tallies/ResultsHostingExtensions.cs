@@ -4,6 +4,7 @@ using Voting.Results.Final;
 using Voting.Results.Pipeline;
 using Voting.Results.Poll;
 using Voting.Sealing.Postgres;
+using Voting.ServiceDefaults.Edge;
 using Voting.ServiceDefaults.Voting;
 using Voting.Storage.Postgres;
 
@@ -14,10 +15,14 @@ public static class ResultsHostingExtensions
     /// <summary>
     /// The results app's services: its settings, the tally reader, the two feeds behind the live page (counts from
     /// PostgreSQL, pipeline status from the cluster, which it joins as a client), the poll's embargo, the poll's seal
-    /// (read once it exists, for the final count and receipts' proofs), the page and its static files.
+    /// (read once it exists, for the final count and receipts' proofs), the page and its static files. The public
+    /// reaches it directly, not through the balancer: it is an edge of its own, with Kestrel's limits for one
+    /// (<c>Edge:Limits</c>) and HTTPS when <c>Edge:Tls</c> names a certificate.
     /// </summary>
     public static IHostApplicationBuilder AddVotingResults(this IHostApplicationBuilder builder)
     {
+        builder.AddVotingEdgeLimits();
+        builder.AddVotingEdgeTls();
         builder.Services.AddOptions<ResultsOptions>()
             .BindConfiguration(ResultsOptions.SectionName)
             .Validate(o => o.RefreshInterval >= TimeSpan.FromMilliseconds(100), "Setting 'Results:RefreshInterval' must be at least 100 ms.")

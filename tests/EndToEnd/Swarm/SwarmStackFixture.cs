@@ -194,12 +194,13 @@ public sealed class SwarmStackFixture : IAsyncLifetime
         var secrets = SecretsFor(service, task.Name);
         settings["SecretsDirectory"] = secrets;
         Uri? https = null;
-        if (service.Target == "balancer")
+        if (service.Target is "balancer" or "results")
         {
-            // TLS with the certificate the stack mounts, on a port of its own; plain HTTP redirects there.
+            // The public edge: TLS with the certificate the stack mounts, on a port of its own; plain HTTP redirects
+            // there (the published port: 443 for the balancer, 8443 for the results app).
             https = new Uri($"https://127.0.0.1:{Port(FreePort.Next())}/");
             settings["Edge__Tls__Urls"] = Translate(settings, "Edge__Tls__Urls", "https://+:8443", https.ToString().TrimEnd('/'));
-            settings["Edge__Tls__PublicHttpsPort"] = Translate(settings, "Edge__Tls__PublicHttpsPort", "443", Port(https.Port));
+            settings["Edge__Tls__PublicHttpsPort"] = Translate(settings, "Edge__Tls__PublicHttpsPort", service.Target == "balancer" ? "443" : "8443", Port(https.Port));
             foreach (var (key, secret) in new[] { ("Edge__Tls__CertificatePath", "voting_edge_tls_cert"), ("Edge__Tls__KeyPath", "voting_edge_tls_key") })
             {
                 settings[key] = Translate(settings, key, "/run/secrets/" + secret, Path.Combine(secrets, secret));

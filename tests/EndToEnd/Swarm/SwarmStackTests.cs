@@ -140,6 +140,9 @@ public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
         });
         Assert.Contains(Ours("balancer").Single().Ports, p => p.Target == 8080 && p.Published == 80);
         Assert.Contains(Ours("balancer").Single().Ports, p => p.Target == 8443 && p.Published == 443);
+        // The results app: HTTPS, and the plain port that redirects there.
+        Assert.Contains(Ours("results").Single().Ports, p => p.Target == 8443 && p.Published == 8443);
+        Assert.Contains(Ours("results").Single().Ports, p => p.Target == 8090 && p.Published == 8090);
 
         // The overlays are encrypted unless VOTING_OVERLAY=plain picks their unencrypted twins, with the same subnets.
         var plain = SwarmStack.Load(new Dictionary<string, string> { ["VOTING_OVERLAY"] = "plain" });
@@ -246,10 +249,14 @@ public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
             Patience,
             "the votes were not all counted with each voter's latest choice");
 
-        var results = swarm.Tasks[Ours("results").Single().Name][0];
+        // The results app is a public edge too: HTTPS with the same certificate.
+        var results = swarm.HttpsAddresses[swarm.Tasks[Ours("results").Single().Name][0]];
+        var handler = new SocketsHttpHandler { AllowAutoRedirect = false };
+        handler.SslOptions.CertificateChainPolicy = swarm.Certificate.TrustPolicy();
+        using var https = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
         var total = 0L;
         await Poll.UntilAsync(
-            async () => (total = JsonDocument.Parse(await _http.GetStringAsync(new Uri(results.BaseAddress, "api/results"))).RootElement.GetProperty("total").GetInt64()) == latest.Count,
+            async () => (total = JsonDocument.Parse(await https.GetStringAsync(new Uri(results, "api/results"))).RootElement.GetProperty("total").GetInt64()) == latest.Count,
             Patience,
             () => Task.FromResult($"the results app counts {total}, not {latest.Count}"));
     }

@@ -58,7 +58,7 @@ internal static class LoadCommand
     /// <summary>Where <c>./voting load</c> keeps the last run's receipts: <c>load-receipts.csv</c> in the data directory.</summary>
     public static string ReceiptsFile(LocalSystem system) => Path.Combine(system.Settings.Data, "load-receipts.csv");
 
-    /// <summary>The results app of the running system.</summary>
+    /// <summary>The results app of the running system (over HTTPS after <c>up --tls</c>).</summary>
     public static string ResultsUrl(LocalSystem system) =>
-        system.Find("results") is { } record ? record.Url.ToString() : $"http://127.0.0.1:{system.Settings.ResultsPort}/";
+        system.Tls ? system.ResultsUrl.ToString() : system.Find("results") is { } record ? record.Url.ToString() : system.ResultsUrl.ToString();
 }

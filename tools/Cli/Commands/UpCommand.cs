@@ -87,7 +87,9 @@ internal static class UpCommand
             output.WriteLine($"  Front end:  {frontend.Url}   ({frontend.Name}, Redis 127.0.0.1:{redis?.Port}{(certificate is null ? "" : "; HTTPS only, through the balancer")})");
         }
 
-        output.WriteLine($"  Results:    http://127.0.0.1:{settings.ResultsPort}/   (JSON: /api/results)");
+        output.WriteLine(certificate is null
+            ? $"  Results:    {system.ResultsUrl}   (JSON: /api/results; receipts: /receipt)"
+            : $"  Results:    {system.ResultsUrl}   (HTTPS; http://127.0.0.1:{settings.ResultsPort}/ redirects there; JSON: /api/results; receipts: /receipt)");
         foreach (var worker in system.Components().Where(c => c.Kind is ComponentKind.Worker))
         {
             output.WriteLine($"  Dashboard:  {worker.ManagementUrl}dashboard/   ({worker.Name}; drainers: /api/drainers)");

@@ -39,12 +39,15 @@ internal sealed partial record LocalSettings
 
     public int ResultsPort { get; init; } = 8090;
 
+    /// <summary>The results app's HTTPS port with <c>up --tls</c> (its plain port then redirects there).</summary>
+    public int ResultsHttpsPort { get; init; } = 8490;
+
     public int BalancerPort { get; init; } = 8080;
 
     /// <summary>The balancer's HTTPS port with <c>up --tls</c> (its plain port then redirects there).</summary>
     public int BalancerHttpsPort { get; init; } = 8443;
 
-    /// <summary><c>up --tls</c>: the self-signed certificate (and key) of the balancer's HTTPS, made once for 127.0.0.1 and localhost.</summary>
+    /// <summary><c>up --tls</c>: the self-signed certificate (and key) of the balancer's and the results app's HTTPS, made once for 127.0.0.1 and localhost.</summary>
     public string TlsDirectory => Path.Combine(Data, "tls");
 
     public int WorkerHttpBase { get; init; } = 8069;
@@ -118,6 +121,7 @@ internal sealed partial record LocalSettings
             RedisMaxMemory = Memory("VOTING_REDIS_MAXMEMORY", "1gb"),
             PostgresPort = Number("VOTING_PG_PORT", 5433, 1, 65535),
             ResultsPort = Number("VOTING_RESULTS_PORT", 8090, 1, 65535),
+            ResultsHttpsPort = Number("VOTING_RESULTS_HTTPS_PORT", 8490, 1, 65535),
             BalancerPort = Number("VOTING_BALANCER_PORT", 8080, 1, 65535),
             BalancerHttpsPort = Number("VOTING_BALANCER_HTTPS_PORT", 8443, 1, 65535),
             WorkerHttpBase = Number("VOTING_WORKER_HTTP_BASE", 8069, 0, MaxPort),

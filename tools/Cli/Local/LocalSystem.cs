@@ -53,6 +53,14 @@ internal sealed class LocalSystem
     public Uri HttpsUrl => new($"https://127.0.0.1:{Settings.BalancerHttpsPort.ToString(CultureInfo.InvariantCulture)}/");
 
     /// <summary>
+    /// The results app's public address: HTTPS with <see cref="Tls"/> (its plain port then redirects there but for the
+    /// health probes), plain HTTP otherwise.
+    /// </summary>
+    public Uri ResultsUrl => Tls
+        ? new($"https://127.0.0.1:{Settings.ResultsHttpsPort.ToString(CultureInfo.InvariantCulture)}/")
+        : new($"http://127.0.0.1:{Settings.ResultsPort.ToString(CultureInfo.InvariantCulture)}/");
+
+    /// <summary>
     /// Turns TLS on for the next start (until <c>down</c>), with the certificate in <see cref="LocalSettings.TlsDirectory"/>:
     /// made for 127.0.0.1 and localhost the first time, and again when it has less than a week left.
     /// </summary>
@@ -233,7 +241,12 @@ internal sealed class LocalSystem
         return Start(Apps().Web(name, redis.Endpoint, ports: ports));
     }
 
-    public AppProcess StartResults() => Start(Apps().Results("results", ports: PortsOf("results", Planned(Settings.ResultsPort))));
+    /// <summary>The results app; with <see cref="Tls"/>, serving HTTPS at <see cref="ResultsUrl"/> with the balancer's certificate.</summary>
+    public AppProcess StartResults()
+    {
+        var settings = Tls ? Certificate().EdgeSettings(ResultsUrl.ToString().TrimEnd('/')) : null;
+        return Start(Apps().Results("results", settings, PortsOf("results", Planned(Settings.ResultsPort))));
+    }
 
     /// <summary>
     /// The load balancer. Besides the front ends the registry lists, it routes to those <c>up</c> starts, so that votes
@@ -244,7 +257,7 @@ internal sealed class LocalSystem
         var settings = BalancerSeeds();
         if (Tls)
         {
-            foreach (var (key, value) in Certificate().BalancerSettings(HttpsUrl.ToString().TrimEnd('/')))
+            foreach (var (key, value) in Certificate().EdgeSettings(HttpsUrl.ToString().TrimEnd('/')))
             {
                 settings[key] = value;
             }
@@ -260,7 +273,7 @@ internal sealed class LocalSystem
     public AppProcess StartBenchTlsBalancer(Uri https)
     {
         var settings = BalancerSeeds();
-        foreach (var (key, value) in Certificate().BalancerSettings(https.ToString().TrimEnd('/')))
+        foreach (var (key, value) in Certificate().EdgeSettings(https.ToString().TrimEnd('/')))
         {
             settings[key] = value;
         }
@@ -424,7 +437,7 @@ internal sealed class LocalSystem
         // One pair per system: the seal's signing key and the pseudonym key, which the workers seal with.
         Sealing = Voting.Local.Sealing.PollSecrets.ReadOrCreate(Path.Combine(Settings.Data, "poll")),
         // The front ends' receipts link to the results app's receipt page.
-        ResultsUrl = new Uri($"http://127.0.0.1:{Settings.ResultsPort.ToString(CultureInfo.InvariantCulture)}/"),
+        ResultsUrl = ResultsUrl,
         Redis = RedisAccounts(),
         Roles = PostgresRoles(),
         Clustering = Settings.Clustering,

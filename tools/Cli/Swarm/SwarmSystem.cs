@@ -19,9 +19,14 @@ namespace Voting.Cli.Swarm;
 /// <param name="WorkerManagement">The worker silos' management port (<c>/api/poll</c>, the dashboard), through its tunnel.</param>
 /// <param name="ManagementToken">The token every management port requires (the stack's secret <c>voting_management_token</c>).</param>
 /// <param name="VoteProbe">The balancer's plain-HTTP port, which redirects to <paramref name="Vote"/> but answers the health probes.</param>
-/// <param name="Certificate">The balancer's self-signed certificate (the stack's secrets <c>voting_edge_tls_cert</c> and <c>_key</c>), to trust for <paramref name="Vote"/>.</param>
+/// <param name="ResultsProbe">The results app's plain-HTTP port, which redirects to <paramref name="Results"/> but answers the health probes.</param>
+/// <param name="Certificate">
+/// The public edge's self-signed certificate (the stack's secrets <c>voting_edge_tls_cert</c> and <c>_key</c>), for
+/// nodes interlock and store: to trust for <paramref name="Vote"/> and <paramref name="Results"/>.
+/// </param>
 internal sealed record SwarmEndpoints(
-    Uri Vote, Uri Results, Uri? Dashboard, string Postgres, Uri BalancerManagement, Uri ResultsManagement, Uri WorkerManagement, string ManagementToken, Uri VoteProbe, EdgeCertificate Certificate);
+    Uri Vote, Uri Results, Uri? Dashboard, string Postgres, Uri BalancerManagement, Uri ResultsManagement, Uri WorkerManagement, string ManagementToken,
+    Uri VoteProbe, Uri ResultsProbe, EdgeCertificate Certificate);
 
 /// <summary>
 /// Voting.Orleans deployed with <c>deploy/swarm/stack.yml</c> on the tutorial's nodes (<see cref="SwarmNodes"/>), with
@@ -182,7 +187,7 @@ internal sealed class SwarmSystem
         var dashboard = new Uri(Management("worker"), "dashboard/");
         return new SwarmEndpoints(
             new Uri($"https://{interlock}/"),
-            new Uri($"http://{store}:8090/"),
+            ResultsUrl(store),
             await Readiness.StatusAsync(Management("worker")) == 200 ? dashboard : null,
             // Both data nodes through the tunnels, keeping to the one that takes writes, as the applications do.
             $"Host={hosts};Database=voting;Username=voting;Password={password};Timeout=5;Target Session Attributes=read-write;Host Recheck Seconds=1",
@@ -191,8 +196,12 @@ internal sealed class SwarmSystem
             Management("worker"),
             token,
             new Uri($"http://{interlock}/"),
+            new Uri($"http://{store}:8090/"),
             Certificate);
     }
+
+    /// <summary>The results app's public address: HTTPS on node <paramref name="store"/>'s port 8443 (the stack's default).</summary>
+    private static Uri ResultsUrl(string store) => new($"https://{store}:8443/");
 
     /// <summary>Nodes, services, tasks and whether each published address answers ready.</summary>
     public async Task StatusAsync()
@@ -234,7 +243,7 @@ internal sealed class SwarmSystem
 
         var endpoints = await EndpointsAsync();
         _output.WriteLine("Readiness:");
-        foreach (var (name, url) in new (string, Uri?)[] { ("Vote", endpoints.VoteProbe), ("Results", endpoints.Results), ("Dashboard", endpoints.Dashboard) })
+        foreach (var (name, url) in new (string, Uri?)[] { ("Vote", endpoints.VoteProbe), ("Results", endpoints.ResultsProbe), ("Dashboard", endpoints.Dashboard) })
         {
             var status = url is null ? null : await Readiness.StatusAsync(new Uri(url, "/"));
             _output.WriteLine($"  {name + ":",-11} {url?.ToString() ?? "(no worker task)"}   ready: {status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "000"}");
@@ -249,8 +258,8 @@ internal sealed class SwarmSystem
         _output.WriteLine();
         _output.WriteLine($"Voting.Orleans runs on Docker Swarm ({Clustering} clustering).");
         _output.WriteLine($"  Vote:       {endpoints.Vote}   (the balancer on node interlock, HTTPS; {endpoints.VoteProbe} redirects there; its view: {endpoints.BalancerManagement}balancer/frontends)");
-        _output.WriteLine($"  TLS:        self-signed certificate {endpoints.Certificate.CertificatePath} (curl --cacert; the load tool's --ca)");
-        _output.WriteLine($"  Results:    {endpoints.Results}   (on node store; JSON: /api/results)");
+        _output.WriteLine($"  Results:    {endpoints.Results}   (on node store, HTTPS; {endpoints.ResultsProbe} redirects there; JSON: /api/results; receipts: /receipt)");
+        _output.WriteLine($"  TLS:        self-signed certificate {endpoints.Certificate.CertificatePath} for both (curl --cacert; the load tool's --ca)");
         _output.WriteLine($"  Dashboard:  {endpoints.Dashboard?.ToString() ?? "(no worker task)"}   (worker01; drainers: /api/drainers)");
         _output.WriteLine($"  Management: the applications' management ports, through tunnels on node {TunnelNode} (never published by the stack); " +
             $"token in {SecretsFile} (management_token); a browser signs in at /management/sign-in on each");
@@ -339,7 +348,7 @@ internal sealed class SwarmSystem
             {
                 var endpoints = await EndpointsAsync();
                 var vote = await Readiness.StatusAsync(endpoints.VoteProbe);
-                var results = await Readiness.StatusAsync(endpoints.Results);
+                var results = await Readiness.StatusAsync(endpoints.ResultsProbe);
                 var routed = await AvailableFrontendsAsync(endpoints);
                 last = $"balancer {vote?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "000"}, results {results?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "000"}, " +
                     $"routed to {(routed.Count == 0 ? "none" : string.Join(", ", routed))}, dashboard {(endpoints.Dashboard is null ? "not yet" : "reachable")}";
@@ -415,12 +424,15 @@ internal sealed class SwarmSystem
     /// The stack's secrets, new for every Swarm: the operators' database password and each service role's, each
     /// service's connection string (the workers' also the schema owner's), the front ends' and the drainers' Redis
     /// passwords, the voter-cookie key, the forensics secret, the management token, the cluster's certificate,
-    /// Consul's tokens, and the balancer's certificate (self-signed, for node interlock's name and address) and key.
+    /// Consul's tokens, and the public edge's certificate (self-signed, for the names and addresses of node interlock,
+    /// the balancer's, and node store, the results app's) and key.
     /// </summary>
     private async Task CreateSecretsAsync()
     {
         var interlock = await SwarmNodes.AddressOfAsync(SwarmNodes.Tutorial[1]);
-        var certificate = EdgeCertificate.Create(Path.GetDirectoryName(Certificate.CertificatePath)!, [SwarmNodes.Tutorial[1].Name, interlock, .. EdgeCertificate.Loopback], TimeSpan.FromDays(90));
+        var store = await SwarmNodes.AddressOfAsync(SwarmNodes.Tutorial[2]);
+        var certificate = EdgeCertificate.Create(Path.GetDirectoryName(Certificate.CertificatePath)!,
+            [SwarmNodes.Tutorial[1].Name, interlock, SwarmNodes.Tutorial[2].Name, store, .. EdgeCertificate.Loopback], TimeSpan.FromDays(90));
         var password = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(24));
         var (clusterCertificate, clusterKey) = ClusterCertificate.Create("voting-cluster", DateTimeOffset.UtcNow);
         var hosts = string.Join(',', PostgresNodes.Select(n => $"{n.Service}.{StoreNetwork}:5432"));
@@ -490,6 +502,8 @@ internal sealed class SwarmSystem
             // with its own address in X-Forwarded-For: the balancer believes it from this machine's address on the
             // nodes' network (its gateway), as it would from a CDN in front of it, and from nowhere else.
             ["VOTING_EDGE_TRUSTED_PROXY"] = await SwarmNodes.GatewayAsync() + "/32",
+            // The receipt on the page after a vote links to the results app's /receipt page.
+            ["VOTING_RESULTS_URL"] = ResultsUrl(await SwarmNodes.AddressOfAsync(SwarmNodes.Tutorial[2])).ToString(),
         };
         foreach (var name in (string[])["VOTING_APPENDFSYNC", "VOTING_REDIS_MAXMEMORY", "OPTION_A", "OPTION_B"])
         {

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using Voting.LoadGen.Voters;
 
 namespace Voting.LoadGen.Auditing;
 
@@ -120,7 +121,7 @@ internal static class VoteAudit
             var (tallies, rows) = await ReadTalliesAndRowsAsync(connection, cancellationToken);
             var excess = tallies.Keys.Union(rows.Keys).Select(o => tallies.GetValueOrDefault(o) - rows.GetValueOrDefault(o)).ToArray();
             var (resultsTotal, resultsAgree, resultsProblem) = options.Results is { } results
-                ? await CheckResultsAsync(results, connection, options.RequestTimeout, cancellationToken)
+                ? await CheckResultsAsync(results, connection, options, cancellationToken)
                 : (null, null, null);
 
             return new AuditReport
@@ -319,11 +320,14 @@ internal static class VoteAudit
         return examples;
     }
 
-    /// <summary>The results app's counts against the tallies, read right after; a few tries in case a commit fell between.</summary>
+    /// <summary>
+    /// The results app's counts against the tallies, read right after; a few tries in case a commit fell between. Over
+    /// HTTPS it trusts what the votes' client trusts (<see cref="LoadOptions.TrustedCertificates"/>).
+    /// </summary>
     private static async Task<(long? Total, bool? Agree, string? Problem)> CheckResultsAsync(
-        Uri results, NpgsqlConnection connection, TimeSpan timeout, CancellationToken cancellationToken)
+        Uri results, NpgsqlConnection connection, LoadOptions options, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, UseCookies = false }) { Timeout = timeout };
+        using var http = VoteClient.CreateHttpClient(options);
         var api = new Uri(LoadOptions.Directory(results), "api/results");
         long? total = null;
         for (var attempt = 0; attempt < 10; attempt++)

@@ -57,8 +57,8 @@ public sealed record EdgeCertificate(string CertificatePath, string KeyPath)
         return policy;
     }
 
-    /// <summary>The settings that give the balancer HTTPS at <paramref name="httpsUrl"/> with this certificate.</summary>
-    public IReadOnlyDictionary<string, string?> BalancerSettings(string httpsUrl) => new Dictionary<string, string?>
+    /// <summary>The settings (<c>Edge:Tls</c>) that give the balancer or the results app HTTPS at <paramref name="httpsUrl"/> with this certificate.</summary>
+    public IReadOnlyDictionary<string, string?> EdgeSettings(string httpsUrl) => new Dictionary<string, string?>
     {
         ["Edge__Tls__Urls"] = httpsUrl,
         ["Edge__Tls__CertificatePath"] = CertificatePath,

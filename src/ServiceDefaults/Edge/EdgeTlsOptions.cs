@@ -1,14 +1,17 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Voting.ServiceDefaults.Configuration;
 
-namespace Voting.Balancer.Edge;
+namespace Voting.ServiceDefaults.Edge;
 
 /// <summary>
-/// TLS at the balancer (section <c>Edge:Tls</c>): the HTTPS URLs it listens on besides its plain <c>Urls</c>, and the
-/// certificate and private key as PEM files (Swarm secrets under <c>/run/secrets</c> in a stack). Read while the host is
-/// built, because Kestrel must listen on those URLs: a certificate that is missing, unreadable, does not match its
-/// key or is not valid now stops the process before it serves anything, naming the setting.
+/// TLS at the public edge, the balancer or the results app (section <c>Edge:Tls</c>): the HTTPS URLs it listens on
+/// besides its plain <c>Urls</c>, and the certificate and private key as PEM files (Swarm secrets under
+/// <c>/run/secrets</c> in a stack). Read while the host is built, because Kestrel must listen on those URLs: a
+/// certificate that is missing, unreadable, does not match its key or is not valid now stops the process before it
+/// serves anything, naming the setting.
 /// </summary>
 public sealed class EdgeTlsOptions
 {
@@ -38,7 +41,7 @@ public sealed class EdgeTlsOptions
     /// Reads and validates the section: null when TLS is not configured (none of its settings given); throws naming
     /// every setting that is missing or unusable when it is.
     /// </summary>
-    public static EdgeTlsOptions? FromConfiguration(Microsoft.Extensions.Configuration.IConfiguration configuration, TimeProvider time)
+    public static EdgeTlsOptions? FromConfiguration(IConfiguration configuration, TimeProvider time)
     {
         var urls = (configuration[UrlsKey] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var certificatePath = configuration[CertificatePathKey];

@@ -1,14 +1,20 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Voting.ServiceDefaults.Management;
 
-namespace Voting.Balancer.Edge;
+namespace Voting.ServiceDefaults.Edge;
 
 /// <summary>
-/// TLS terminated at the balancer when <c>Edge:Tls</c> is configured (<see cref="EdgeTlsOptions"/>): Kestrel serves
-/// HTTPS with the configured certificate; the plain-HTTP port answers every request with a <c>308</c> to HTTPS (a
-/// redirected <c>POST</c> stays a <c>POST</c>, so a vote is not turned into a page load), except the health probes and
-/// the management port; HTTPS answers carry <c>Strict-Transport-Security</c> outside Development. The front ends learn
-/// the scheme from the <c>X-Forwarded-Proto: https</c> YARP sets on every request it passes on.
+/// TLS terminated at the public edge when <c>Edge:Tls</c> is configured (<see cref="EdgeTlsOptions"/>): the balancer,
+/// and the results app, which the public reaches directly. Kestrel serves HTTPS with the configured certificate; the
+/// plain-HTTP port answers every request with a <c>308</c> to HTTPS (a redirected <c>POST</c> stays a <c>POST</c>, so
+/// a vote is not turned into a page load), except the health probes and the management port; HTTPS answers carry
+/// <c>Strict-Transport-Security</c> outside Development. The front ends behind the balancer learn the scheme from the
+/// <c>X-Forwarded-Proto: https</c> YARP sets on every request it passes on.
 /// </summary>
 public static class EdgeTlsExtensions
 {
@@ -29,7 +35,7 @@ public static class EdgeTlsExtensions
         {
             hsts.MaxAge = tls.HstsMaxAge;
             // ASP.NET Core leaves out localhost, 127.0.0.1 and [::1]: HSTS holds for every port of a host, and a
-            // browser told so by ./voting up --tls would refuse the plain-HTTP results app and front ends on loopback.
+            // browser told so by ./voting up --tls would refuse the plain-HTTP front ends and worker ports on loopback.
         });
         builder.Services.AddHttpsRedirection(redirect =>
         {
@@ -39,7 +45,7 @@ public static class EdgeTlsExtensions
         return builder;
     }
 
-    /// <summary>After the forwarded headers (a trusted hop in front may have terminated TLS already), before the proxy.</summary>
+    /// <summary>After the forwarded headers (a trusted hop in front may have terminated TLS already), before the endpoints.</summary>
     public static WebApplication UseVotingEdgeTls(this WebApplication app)
     {
         if (app.Services.GetService<EdgeTlsOptions>() is null)
