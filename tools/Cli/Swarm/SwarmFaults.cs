@@ -55,15 +55,23 @@ internal sealed record SwarmFault(string Name, string Description, Func<SwarmFau
             {
                 var (service, node) = await SwarmSystem.PrimaryAsync();
                 context.Log.WriteLine($"  the primary is {service}, on node {node}");
+                // The worker silo runs on worker01 too, where postgres02 is: with that node stopped no drainer runs
+                // until it is back and its silo has joined the cluster again, which takes longer than the failover.
+                var drainersStop = await SwarmSystem.TaskNodeAsync("worker") == node;
+                if (drainersStop)
+                {
+                    context.Log.WriteLine($"  node {node} runs the worker silo too: no drainer runs until the node is back");
+                }
+
                 var killed = Stopwatch.StartNew();
                 await SwarmSystem.KillTaskAsync(service, node);
-                var failover = FailoverProbe.Start(context.Postgres, killed);
+                var failover = FailoverProbe.Start(context.Postgres, killed, drainersStop ? FailoverProbe.DrainersRestartPatience : FailoverProbe.Patience);
                 await SwarmSystem.StopNodeAsync(node);
                 return async () =>
                 {
-                    // The drain may wait for the node: the worker silo runs on worker01 too.
                     await failover.ReportFailoverAsync(context.Log);
                     await SwarmSystem.StartNodeAsync(node);
+                    context.Log.WriteLine($"  node {node} started again {failover.Elapsed} after the kill");
                     await failover.ReportDrainAsync(context.Log);
                 };
             }),
@@ -75,22 +83,33 @@ internal sealed record SwarmFault(string Name, string Description, Func<SwarmFau
 /// <summary>
 /// Measures a failover once the primary is dead: how long after the kill (<c>killed</c>, started just before it) a
 /// write is accepted through the multi-host connection string (the applications' kind), and the drainers have
-/// counted a vote again.
+/// counted a vote again. The write is given <see cref="Patience"/> from the kill, the drain as long as the caller says:
+/// longer when the drainers were stopped with the primary's node.
 /// </summary>
 internal sealed class FailoverProbe
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
+    /// <summary>From the kill to a write accepted, and to a vote counted while the drainers run.</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromMinutes(2);
+
+    /// <summary>From the kill to a vote counted when the drainers' node was stopped too: it is started again, the silo starts and joins.</summary>
+    public static readonly TimeSpan DrainersRestartPatience = TimeSpan.FromMinutes(6);
+
     private readonly Stopwatch _watch;
+    private readonly TimeSpan _drainPatience;
     private readonly TaskCompletionSource<TimeSpan?> _write = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Task<TimeSpan?> _run;
 
-    private FailoverProbe(string connectionString, Stopwatch killed)
+    private FailoverProbe(string connectionString, Stopwatch killed, TimeSpan drainPatience)
     {
         _watch = killed;
+        _drainPatience = drainPatience;
         _run = Task.Run(() => RunAsync(connectionString));
     }
 
-    public static FailoverProbe Start(string connectionString, Stopwatch killed) => new(connectionString, killed);
+    public static FailoverProbe Start(string connectionString, Stopwatch killed, TimeSpan drainPatience) => new(connectionString, killed, drainPatience);
+
+    /// <summary>The time since the kill, for the log.</summary>
+    public string Elapsed => Seconds(_watch.Elapsed);
 
     public async Task ReportFailoverAsync(TextWriter log) =>
         log.WriteLine(await _write.Task is { } write
@@ -100,7 +119,7 @@ internal sealed class FailoverProbe
     public async Task ReportDrainAsync(TextWriter log) =>
         log.WriteLine(await _run is { } drain
             ? $"  drain stall: a vote counted again {Seconds(drain)} after the kill"
-            : $"  drain stall: NO vote counted within {Patience.TotalMinutes:F0} minutes of the kill");
+            : $"  drain stall: NO vote counted within {_drainPatience.TotalMinutes:F0} minutes of the kill");
 
     private async Task<TimeSpan?> RunAsync(string connectionString)
     {
@@ -119,7 +138,7 @@ internal sealed class FailoverProbe
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false, Timeout = 2, CommandTimeout = 5 };
         TimeSpan? write = null;
         long? counted = null;
-        while (_watch.Elapsed < Patience)
+        while (_watch.Elapsed < (write is null ? Patience : _drainPatience))
         {
             try
             {
