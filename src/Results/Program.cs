@@ -1,7 +1,9 @@
 using Voting.Results.Final;
+using Voting.Results.Limits;
 using Voting.Results.Receipts;
 using Voting.Results.Tallies;
 using Voting.ServiceDefaults;
+using Voting.ServiceDefaults.Edge;
 using Voting.Storage.Hosting;
 
 return VotingHost.Run(() =>
@@ -12,7 +14,9 @@ return VotingHost.Run(() =>
     builder.AddVotingResults();
 
     var app = builder.Build();
+    app.UseVotingForwardedHeaders();
     app.UseExceptionHandler();
+    app.UseResultsLimits();
     app.UseStaticFiles();
     app.UseOutputCache();
     app.MapVotingDefaultEndpoints();

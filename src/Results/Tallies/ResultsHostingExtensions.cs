@@ -1,9 +1,11 @@
 using Microsoft.AspNetCore.StaticFiles;
 using Voting.Clustering;
 using Voting.Results.Final;
+using Voting.Results.Limits;
 using Voting.Results.Pipeline;
 using Voting.Results.Poll;
 using Voting.Sealing.Postgres;
+using Voting.ServiceDefaults.Edge;
 using Voting.ServiceDefaults.Voting;
 using Voting.Storage.Postgres;
 
@@ -14,7 +16,8 @@ public static class ResultsHostingExtensions
     /// <summary>
     /// The results app's services: its settings, the tally reader, the two feeds behind the live page (counts from
     /// PostgreSQL, pipeline status from the cluster, which it joins as a client), the poll's embargo, the poll's seal
-    /// (read once it exists, for the final count and receipts' proofs), the page and its static files.
+    /// (read once it exists, for the final count and receipts' proofs), the page and its static files, and the limits
+    /// per client address, whose address comes from X-Forwarded-For only from the trusted proxies.
     /// </summary>
     public static IHostApplicationBuilder AddVotingResults(this IHostApplicationBuilder builder)
     {
@@ -40,6 +43,8 @@ public static class ResultsHostingExtensions
         builder.Services.AddHostedService(services => services.GetRequiredService<SealFeed>());
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ResultsJsonContext.Default));
         builder.Services.AddProblemDetails();
+        builder.AddVotingForwardedHeaders();
+        builder.AddResultsLimits();
         builder.Services.AddOutputCache(o => o.AddPolicy(PipelineCachePolicy.Name, new PipelineCachePolicy()));
 
         builder.Services.AddSingleton(services => ResultsPage.Load(services.GetRequiredService<IWebHostEnvironment>().WebRootFileProvider));
