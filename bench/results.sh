@@ -14,9 +14,12 @@ curl -fsS -o /dev/null "$RESULTS_URL/health/live" || die "the results app does n
 
 echo "Voters in PostgreSQL: $(psql -h 127.0.0.1 -p "$PG_PORT" -U voting -d voting -tAX -c 'SELECT count(*) FROM votes')"
 echo "GET /api/results answers: $(curl -fsS "$RESULTS_URL/api/results")"
-wrk -t1 -c4 -d5s "$RESULTS_URL/api/results" >/dev/null
+# Many readers, each request from an address of its own (bench/readers.lua): the limits per client address stay on.
+wrk -t1 -c4 -d5s -s "$ROOT/bench/readers.lua" "$RESULTS_URL/api/results" >/dev/null
 for c in 1 16; do
-  out=$(wrk -t1 -c"$c" -d"$SECONDS_PER_ROUND"s --latency "$RESULTS_URL/api/results")
+  out=$(wrk -t1 -c"$c" -d"$SECONDS_PER_ROUND"s --latency -s "$ROOT/bench/readers.lua" "$RESULTS_URL/api/results")
+  refused=$(awk '/^bench:/ { print $4 }' <<<"$out")
+  [[ "${refused:-0}" == 0 ]] || die "$refused answers were not 2xx (limited, or PostgreSQL unreachable): the figures would not be reads"
   printf 'wrk -t1 -c%-3s %8.0f req/s   p50 %8s   p99 %8s\n' "$c" "$(awk '/^Requests\/sec/ { print $2 }' <<<"$out")" \
     "$(awk '$1 == "50%" { print $2 }' <<<"$out")" "$(awk '$1 == "99%" { print $2 }' <<<"$out")"
 done

@@ -1,4 +1,5 @@
 using Voting.Results.Final;
+using Voting.Results.Limits;
 using Voting.Results.Receipts;
 using Voting.Results.Tallies;
 using Voting.ServiceDefaults;
@@ -13,8 +14,10 @@ return VotingHost.Run(() =>
     builder.AddVotingResults();
 
     var app = builder.Build();
+    app.UseVotingForwardedHeaders();
     app.UseExceptionHandler();
     app.UseVotingEdgeTls();
+    app.UseResultsLimits();
     app.UseStaticFiles();
     app.UseOutputCache();
     app.MapVotingDefaultEndpoints();

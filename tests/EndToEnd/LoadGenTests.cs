@@ -46,6 +46,8 @@ public sealed class LoadGenTests(VotingSystemFixture system)
         var kept = await ReceiptFile.ReadAsync(receipts, CancellationToken.None);
         Assert.Equal(audit.Acknowledged, kept.Count);
         Assert.Equal(report.Truth.AcknowledgedVotes, kept.Sum(v => (long)v.Votes.Count));
+        // With the client address each voter voted from: their receipt lookups present it too.
+        Assert.All(kept, v => Assert.Equal(options.AddressOf(v.Voter), v.Address));
         Assert.Matches(@"votes/s +[\d,]+ +acked [\d,]+ +refused \d+ +errors \d+ +p50 [\d.]+m?s p90 [\d.]+m?s p99 [\d.]+m?s", output.ToString());
     }
 
@@ -207,7 +209,7 @@ public sealed class LoadGenToolTests
     {
         var (output, error) = (new StringWriter(), new StringWriter());
         var file = Path.Combine(Voting.Testing.TestDirectories.Create("receipts-check"), "receipts.csv");
-        await File.WriteAllTextAsync(file, ReceiptFile.Header + "\n0," + Guid.CreateVersion7().ToString("D") + ",a,0000-0000-0000,0\n");
+        await File.WriteAllTextAsync(file, ReceiptFile.Header + "\n0," + Guid.CreateVersion7().ToString("D") + ",a,0000-0000-0000,0,198.18.0.1\n");
 
         var exitCode = await LoadCommand.RunAsync(["receipts", "--receipts", file, "--results", $"http://127.0.0.1:{FreePort.Next()}", "--deadline", "0"], output, error);
 

@@ -116,6 +116,22 @@ public sealed class StartupValidationTests(VotingSystemFixture system)
     }
 
     [Fact]
+    public async Task AResultsAppWithUnusableLimitsOrTrustedProxiesFailsNamingThem()
+    {
+        await AssertFailsNamingAsync(
+            system.Apps.StartResults("bad-results-limits", new Dictionary<string, string?>
+            {
+                ["Results__Limits__Receipts__Permits"] = "0",
+                ["Results__Limits__Downloads__Refill"] = "-1",
+                ["Results__Limits__General__Period"] = "00:00:00",
+                ["Results__Limits__ConcurrentDownloads"] = "0",
+                ["Edge__TrustedProxies__0"] = "everyone",
+            }),
+            "Results:Limits:Receipts:Permits", "Results__Limits__Receipts__Permits", "Results:Limits:Downloads:Refill",
+            "Results:Limits:General:Period", "Results:Limits:ConcurrentDownloads", "Edge:TrustedProxies");
+    }
+
+    [Fact]
     public async Task ABalancerWithUnusableTrustedProxiesFailsNamingThem()
     {
         await AssertFailsNamingAsync(

@@ -90,8 +90,8 @@ public sealed class ReceiptProofCheckTests
         var later = Guid.CreateVersion7(DateTimeOffset.UtcNow);
         VoterReceipts[] voters =
         [
-            new(0, CodeOf(0), [new KeptReceipt(later, "dogs"), new KeptReceipt(earlier, "cats")], Uncertain: false),
-            new(3, CodeOf(3), [new KeptReceipt(earlier, "cats")], Uncertain: true),
+            new(0, CodeOf(0), [new KeptReceipt(later, "dogs"), new KeptReceipt(earlier, "cats")], Uncertain: false, Address: "198.18.0.1"),
+            new(3, CodeOf(3), [new KeptReceipt(earlier, "cats")], Uncertain: true, Address: null),
         ];
         var path = Path.Combine(Voting.Testing.TestDirectories.Create("receipts"), "receipts.csv");
         await ReceiptFile.WriteAsync(path, voters, CancellationToken.None);
@@ -102,8 +102,15 @@ public sealed class ReceiptProofCheckTests
         Assert.Equal([earlier], read[0].Superseded.Select(r => r.VoteId));
         Assert.Equal(voters[1].Code, read[1].Code);
         Assert.True(read[1].Uncertain);
+        // The client address each voter voted from, which their lookups present; none: the tool's own.
+        Assert.Equal(["198.18.0.1", null], read.Select(v => v.Address));
 
-        await File.AppendAllTextAsync(path, "4,not-a-vote-id,cats,XXXX,0\n");
+        // A file kept before the address was reads too, its voters from the tool's own address.
+        var older = Path.Combine(Voting.Testing.TestDirectories.Create("receipts"), "receipts.csv");
+        await File.WriteAllTextAsync(older, $"voter,vote_id,option,code,uncertain\n3,{earlier:D},cats,{CodeOf(3)},0\n");
+        Assert.Null((await ReceiptFile.ReadAsync(older, CancellationToken.None)).Single().Address);
+
+        await File.AppendAllTextAsync(path, $"5,{later:D},cats,{CodeOf(5)},0,not-an-address\n");
         Assert.Contains("line 5", (await Assert.ThrowsAsync<FormatException>(() => ReceiptFile.ReadAsync(path, CancellationToken.None))).Message, StringComparison.Ordinal);
     }
 

@@ -27,6 +27,12 @@ public sealed record LoadOptions
     /// </summary>
     public int VotersPerAddress { get; init; } = 1;
 
+    /// <summary>
+    /// The client address voter <paramref name="voter"/> presents in <c>X-Forwarded-For</c>, to the front ends and to the
+    /// results app when its receipts are checked; null in the stuffing scenario (the tool's own address, nothing forwarded).
+    /// </summary>
+    public string? AddressOf(int voter) => Scenario == LoadScenario.Stuffing ? null : Voting.LoadGen.Voters.SimulatedAddresses.For(voter, VotersPerAddress);
+
     /// <summary>The vote front ends; voters are spread over them.</summary>
     public IReadOnlyList<Uri> Frontends { get; init; } = [new("http://127.0.0.1:8081/"), new("http://127.0.0.1:8082/")];
 

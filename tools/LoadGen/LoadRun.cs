@@ -76,9 +76,9 @@ public static class LoadRun
         await output.WriteLineAsync(ReportText.Load(summary));
         if (options.ReceiptsFile is { } receipts)
         {
-            await ReceiptFile.WriteAsync(receipts, truth.Receipts(), cancellationToken);
+            await ReceiptFile.WriteAsync(receipts, truth.Receipts(options.AddressOf), cancellationToken);
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"Receipts of {truth.Receipts().Count():N0} voters kept in {receipts} ({truth.VotesWithoutReceipt:N0} acknowledged votes came without a receipt code); check them once the poll is sealed and released: Voting.LoadGen receipts --receipts {receipts}"));
+                $"Receipts of {truth.Receipts(options.AddressOf).Count():N0} voters kept in {receipts} ({truth.VotesWithoutReceipt:N0} acknowledged votes came without a receipt code); check them once the poll is sealed and released: Voting.LoadGen receipts --receipts {receipts}"));
         }
 
         AuditReport? audit = null;

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Voting.Results.Limits;
 using Voting.Results.Poll;
 using Voting.Sealing.Export;
 
@@ -41,7 +42,9 @@ public static class FinalEndpoints
                 context.Response.Headers.ContentDisposition = "attachment; filename=" + BallotsCsv.FileName;
                 return TypedResults.Stream(
                     body => BallotsCsv.WriteAsync(published.Seal.Ballots, body, context.RequestAborted), "text/csv; charset=utf-8");
-            }));
+            }))
+            // Every ballot streamed: downloads per client address are limited at once and over time (Results:Limits).
+            .RequireRateLimiting(ResultsLimitsExtensions.DownloadsPolicy);
         return endpoints;
     }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Voting.Results.Final;
+using Voting.Results.Limits;
 using Voting.Results.Poll;
 using Voting.Sealing.Ballots;
 using Voting.Sealing.Receipts;
@@ -29,7 +30,8 @@ public static class ReceiptEndpoints
             context.Response.Headers.CacheControl = "no-cache";
             return TypedResults.Bytes(page, "text/html; charset=utf-8");
         });
-        endpoints.MapGet("/api/receipts/{voteId}", LookUp);
+        // Each lookup computes a proof: limited per client address on its own (Results:Limits:Receipts).
+        endpoints.MapGet("/api/receipts/{voteId}", LookUp).RequireRateLimiting(ResultsLimitsExtensions.ReceiptsPolicy);
         return endpoints;
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.StaticFiles;
 using Voting.Clustering;
 using Voting.Results.Final;
+using Voting.Results.Limits;
 using Voting.Results.Pipeline;
 using Voting.Results.Poll;
 using Voting.Sealing.Postgres;
@@ -17,7 +18,8 @@ public static class ResultsHostingExtensions
     /// PostgreSQL, pipeline status from the cluster, which it joins as a client), the poll's embargo, the poll's seal
     /// (read once it exists, for the final count and receipts' proofs), the page and its static files. The public
     /// reaches it directly, not through the balancer: it is an edge of its own, with Kestrel's limits for one
-    /// (<c>Edge:Limits</c>) and HTTPS when <c>Edge:Tls</c> names a certificate.
+    /// (<c>Edge:Limits</c>), HTTPS when <c>Edge:Tls</c> names a certificate, and limits per client address, whose
+    /// address comes from X-Forwarded-For only from the trusted proxies.
     /// </summary>
     public static IHostApplicationBuilder AddVotingResults(this IHostApplicationBuilder builder)
     {
@@ -45,6 +47,8 @@ public static class ResultsHostingExtensions
         builder.Services.AddHostedService(services => services.GetRequiredService<SealFeed>());
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, ResultsJsonContext.Default));
         builder.Services.AddProblemDetails();
+        builder.AddVotingForwardedHeaders();
+        builder.AddResultsLimits();
         builder.Services.AddOutputCache(o => o.AddPolicy(PipelineCachePolicy.Name, new PipelineCachePolicy()));
 
         builder.Services.AddSingleton(services => ResultsPage.Load(services.GetRequiredService<IWebHostEnvironment>().WebRootFileProvider));

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using Voting.ServiceDefaults.Edge;
 using Voting.Web.Voting;
 
 namespace Voting.Web.Abuse;

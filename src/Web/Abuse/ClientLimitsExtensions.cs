@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.RateLimiting;
-using Voting.ServiceDefaults.Configuration;
+using Voting.ServiceDefaults.Edge;
 
 namespace Voting.Web.Abuse;
 
@@ -19,14 +19,7 @@ public static class ClientLimitsExtensions
             ("Identities", o => o.Identities), ("AddressVotes", o => o.AddressVotes), ("VoterVotes", o => o.VoterVotes),
         })
         {
-            var key = $"{ClientLimitsOptions.SectionName}:{name}";
-            limits
-                .Validate(o => bucket(o).Permits is >= 1 and <= 1_000_000,
-                    SettingsValidation.Invalid(key + ":Permits", "must be a whole number from 1 to 1000000 (requests taken at once before the limit bites)."))
-                .Validate(o => bucket(o).Refill is >= 1 and <= 1_000_000,
-                    SettingsValidation.Invalid(key + ":Refill", "must be a whole number from 1 to 1000000 (permits given back per period)."))
-                .Validate(o => bucket(o).Period >= TimeSpan.FromSeconds(1) && bucket(o).Period <= TimeSpan.FromDays(1),
-                    SettingsValidation.Invalid(key + ":Period", "must be from 00:00:01 to 1.00:00:00 (the time over which Refill permits come back)."));
+            limits.ValidateTokenBucket($"{ClientLimitsOptions.SectionName}:{name}", bucket);
         }
 
         limits.ValidateOnStart();

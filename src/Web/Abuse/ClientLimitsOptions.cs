@@ -1,3 +1,5 @@
+using Voting.ServiceDefaults.Edge;
+
 namespace Voting.Web.Abuse;
 
 /// <summary>
@@ -27,37 +29,4 @@ public sealed class ClientLimitsOptions
 
     /// <summary>Votes per voter (the voter id of a valid cookie), from whatever address.</summary>
     public TokenBucketSettings VoterVotes { get; set; } = new() { Permits = 10, Refill = 10, Period = TimeSpan.FromMinutes(1) };
-}
-
-/// <summary>A token bucket: <see cref="Permits"/> at once (the burst), refilled by <see cref="Refill"/> every <see cref="Period"/>.</summary>
-public sealed class TokenBucketSettings
-{
-    /// <summary>The bucket's size: requests taken at once before the limit bites.</summary>
-    public int Permits { get; set; }
-
-    /// <summary>Permits added back per <see cref="Period"/>, spread evenly over it (not all at its end).</summary>
-    public int Refill { get; set; }
-
-    public TimeSpan Period { get; set; }
-
-    /// <summary>The finest step the partitioned limiter replenishes at (it ticks every 100 ms).</summary>
-    internal static readonly TimeSpan Step = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>
-    /// The library's options for this bucket, refilled smoothly: one permit every <c>Period / Refill</c>, or as many
-    /// as are due every 100 ms when that is shorter. No queue: a request over the limit is answered at once.
-    /// </summary>
-    public System.Threading.RateLimiting.TokenBucketRateLimiterOptions ToLimiterOptions()
-    {
-        var perPermit = Period / Refill;
-        var (period, tokens) = perPermit >= Step ? (perPermit, 1) : (Step, (int)Math.Ceiling(Refill * (Step / Period)));
-        return new()
-        {
-            TokenLimit = Permits,
-            TokensPerPeriod = tokens,
-            ReplenishmentPeriod = period,
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        };
-    }
 }

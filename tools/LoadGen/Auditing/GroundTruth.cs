@@ -73,15 +73,16 @@ public sealed class GroundTruth
 
     /// <summary>
     /// Every voter's receipts: each acknowledged vote that came with a receipt code, for the receipts check once the
-    /// poll is sealed (<see cref="ReceiptCheck"/>).
+    /// poll is sealed (<see cref="ReceiptCheck"/>), with the client address each voter presented (<paramref name="addressOf"/>
+    /// their number), which their lookups present too.
     /// </summary>
-    public IEnumerable<VoterReceipts> Receipts()
+    public IEnumerable<VoterReceipts> Receipts(Func<int, string?> addressOf)
     {
         for (var i = 0; i < _voters.Length; i++)
         {
             if (_voters[i].Code is { } code && _voters[i].Receipts is { Count: > 0 } votes)
             {
-                yield return new VoterReceipts(i, code, [.. votes.Select(v => new KeptReceipt(v.VoteId, Options[v.Option]))], _voters[i].Unconfirmed != 0);
+                yield return new VoterReceipts(i, code, [.. votes.Select(v => new KeptReceipt(v.VoteId, Options[v.Option]))], _voters[i].Unconfirmed != 0, addressOf(i));
             }
         }
     }

@@ -14,7 +14,7 @@ public sealed record ReceiptCheckOptions
     /// <summary>Lookups in flight at once.</summary>
     public int Concurrency { get; init; } = 16;
 
-    /// <summary>How long answers that say "not yet" (409: not sealed or not released) are asked again.</summary>
+    /// <summary>How long answers that say "not yet" (409: not sealed or not released), or "limited" (429, after its Retry-After), are asked again.</summary>
     public TimeSpan Deadline { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>How many superseded receipts (of voters who voted more than once) are looked up too.</summary>
@@ -197,10 +197,20 @@ public static class ReceiptCheck
         {
             HttpStatusCode status;
             JsonElement body;
+            TimeSpan? retryAfter;
             try
             {
-                using var response = await http.GetAsync(uri, cancellationToken);
+                // As the voter asks: from their own client address, which the tool presents as a trusted proxy hop would
+                // (the results app's limits are per address, and a real deployment's voters come from many).
+                using var request = new HttpRequestMessage(HttpMethod.Get, uri);
+                if (lookup.Voter.Address is { } address)
+                {
+                    request.Headers.TryAddWithoutValidation("X-Forwarded-For", address);
+                }
+
+                using var response = await http.SendAsync(request, cancellationToken);
                 status = response.StatusCode;
+                retryAfter = response.Headers.RetryAfter?.Delta;
                 var text = await response.Content.ReadAsStringAsync(cancellationToken);
                 try
                 {
@@ -220,6 +230,13 @@ public static class ReceiptCheck
             if (status == HttpStatusCode.Conflict && DateTime.UtcNow < deadline)
             {
                 await Task.Delay(RetryInterval, cancellationToken);
+                continue;
+            }
+
+            // Limited (voters sharing an address, --voters-per-address): asked again when the answer says, as a browser would.
+            if (status == HttpStatusCode.TooManyRequests && retryAfter is { } wait && DateTime.UtcNow + wait < deadline)
+            {
+                await Task.Delay(wait, cancellationToken);
                 continue;
             }
 

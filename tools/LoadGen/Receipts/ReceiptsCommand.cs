@@ -20,7 +20,8 @@ public static class ReceiptsCommand
           --receipts FILE           the receipts a load run kept (Voting.LoadGen --receipts FILE)  (required)
           --results URL             the results app  (http://127.0.0.1:8090)
           --concurrency N           lookups in flight at once  (16)
-          --deadline T              how long "not yet" (409: not sealed or not released) is asked again  (2m)
+          --deadline T              how long "not yet" (409: not sealed or not released) is asked again, and a
+                                    limited lookup (429) after its Retry-After  (2m)
           --superseded N            superseded receipts looked up  (1000)
           --timeout T               a request unanswered after T fails  (10s)
           -h, --help                this text

@@ -12,7 +12,12 @@ public readonly record struct KeptReceipt(Guid VoteId, string Option);
 /// <param name="Code">The voter's receipt code, the same on every vote of theirs.</param>
 /// <param name="Votes">Each acknowledged vote's receipt.</param>
 /// <param name="Uncertain">A vote of theirs went unanswered: their counted ballot may be that one.</param>
-public sealed record VoterReceipts(int Voter, ReceiptCode Code, IReadOnlyList<KeptReceipt> Votes, bool Uncertain)
+/// <param name="Address">
+/// The client address the voter presented in <c>X-Forwarded-For</c> (<see cref="LoadOptions.AddressOf"/>), which their
+/// receipt lookups present too: the results app's limits per address grant each simulated voter what a real one gets.
+/// Null: the tool's own address.
+/// </param>
+public sealed record VoterReceipts(int Voter, ReceiptCode Code, IReadOnlyList<KeptReceipt> Votes, bool Uncertain, string? Address = null)
 {
     /// <summary>
     /// The latest acknowledged vote: the greatest vote id. A vote id is a UUIDv7 whose first 48 bits are its server
@@ -27,11 +32,15 @@ public sealed record VoterReceipts(int Voter, ReceiptCode Code, IReadOnlyList<Ke
 /// <summary>
 /// The receipts a load run kept, as a file (<c>--receipts FILE</c>) that the receipts check reads once the poll is
 /// sealed: CSV, a header, then one line per acknowledged vote with a receipt —
-/// <c>voter,vote_id,option,code,uncertain</c> (the voter's number in the run, not their id).
+/// <c>voter,vote_id,option,code,uncertain,address</c> (the voter's number in the run, not their id; the client address
+/// they presented, empty for the tool's own). A file of an earlier version, without the address, still reads.
 /// </summary>
 public static class ReceiptFile
 {
-    public const string Header = "voter,vote_id,option,code,uncertain";
+    public const string Header = "voter,vote_id,option,code,uncertain,address";
+
+    /// <summary>The header of files kept before the address was: their voters look up from the tool's own address.</summary>
+    private const string HeaderWithoutAddress = "voter,vote_id,option,code,uncertain";
 
     public static async Task WriteAsync(string path, IEnumerable<VoterReceipts> voters, CancellationToken cancellationToken)
     {
@@ -44,7 +53,7 @@ public static class ReceiptFile
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 await writer.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"{voter.Voter},{vote.VoteId:D},{vote.Option},{voter.Code},{(voter.Uncertain ? 1 : 0)}"));
+                    $"{voter.Voter},{vote.VoteId:D},{vote.Option},{voter.Code},{(voter.Uncertain ? 1 : 0)},{voter.Address}"));
             }
         }
     }
@@ -53,13 +62,18 @@ public static class ReceiptFile
     /// <exception cref="FormatException">A line is not a receipt; the message names it.</exception>
     public static async Task<IReadOnlyList<VoterReceipts>> ReadAsync(string path, CancellationToken cancellationToken)
     {
-        var voters = new Dictionary<int, (ReceiptCode Code, List<KeptReceipt> Votes, bool Uncertain)>();
+        var voters = new Dictionary<int, (ReceiptCode Code, List<KeptReceipt> Votes, bool Uncertain, string? Address)>();
         var number = 0;
+        var fieldCount = 6;
         await foreach (var line in File.ReadLinesAsync(path, cancellationToken))
         {
             if (++number == 1)
             {
-                if (line != Header)
+                if (line == HeaderWithoutAddress)
+                {
+                    fieldCount = 5;
+                }
+                else if (line != Header)
                 {
                     throw new FormatException($"{path} is not a receipts file: its first line is not '{Header}'.");
                 }
@@ -68,19 +82,21 @@ public static class ReceiptFile
             }
 
             var fields = line.Split(',');
-            if (fields.Length != 5
+            var address = fieldCount == 6 && fields.Length == 6 && fields[5].Length > 0 ? fields[5] : null;
+            if (fields.Length != fieldCount
                 || !int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var voter)
                 || !Guid.TryParseExact(fields[1], "D", out var voteId)
                 || fields[2].Length == 0
                 || !ReceiptCode.TryParse(fields[3], out var code)
-                || fields[4] is not ("0" or "1"))
+                || fields[4] is not ("0" or "1")
+                || (address is not null && !System.Net.IPAddress.TryParse(address, out _)))
             {
                 throw new FormatException($"{path} line {number.ToString(CultureInfo.InvariantCulture)} is not a receipt ({Header}).");
             }
 
             if (!voters.TryGetValue(voter, out var entry))
             {
-                entry = (code.Value, [], fields[4] == "1");
+                entry = (code.Value, [], fields[4] == "1", address);
                 voters[voter] = entry;
             }
             else if (entry.Code != code.Value)
@@ -91,6 +107,6 @@ public static class ReceiptFile
             entry.Votes.Add(new KeptReceipt(voteId, fields[2]));
         }
 
-        return [.. voters.OrderBy(v => v.Key).Select(v => new VoterReceipts(v.Key, v.Value.Code, v.Value.Votes, v.Value.Uncertain))];
+        return [.. voters.OrderBy(v => v.Key).Select(v => new VoterReceipts(v.Key, v.Value.Code, v.Value.Votes, v.Value.Uncertain, v.Value.Address))];
     }
 }

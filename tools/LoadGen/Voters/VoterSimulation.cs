@@ -42,7 +42,7 @@ internal sealed class VoterSimulation(LoadOptions options, VoteRequests requests
         var form = !stuffing && random.NextDouble() < options.FormShare;
         var option = random.Next(requests.Count);
         // A crowd comes from many addresses, through a trusted hop; the stuffer from its own, and nothing forwarded.
-        var address = stuffing ? null : SimulatedAddresses.For(index, options.VotersPerAddress);
+        var address = options.AddressOf(index);
 
         Interlocked.Increment(ref _started);
         var cookieHeader = await client.OpenPageAsync(index % client.Frontends, address, abort);

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Voting.Web.Abuse;
+namespace Voting.ServiceDefaults.Edge;
 
 /// <summary>
 /// The key a client's address limits are kept under: an IPv4 address as it is, an IPv6 address by its /64 prefix
