@@ -139,6 +139,15 @@ public sealed partial class CommandLineTests(ITestOutputHelper output)
                 Assert.Equal(HttpStatusCode.PermanentRedirect, redirected.StatusCode);
                 Assert.Equal(new Uri(results, "api/results"), redirected.Headers.Location);
             }
+
+            // Closed and sealed, the receipts the load kept are checked against the results app over HTTPS too
+            // (./voting receipts passes it the certificate).
+            Assert.Equal(0, (await voting.RunAsync("poll", "close")).ExitCode);
+            await Poll.UntilAsync(async () => (await voting.RunAsync("poll", "status")).Output.Contains("phase       closed", StringComparison.Ordinal),
+                TimeSpan.FromMinutes(1), "the poll did not close after the notice");
+            Assert.Contains("verifies", (await RunAsync(voting, "poll", "seal", "--out", Path.Combine(voting.Environment["VOTING_DATA"], "export"))).Output, StringComparison.Ordinal);
+            var receipts = await RunAsync(voting, "receipts");
+            Assert.Matches(@"Receipts: checked [\d,]+  included [\d,]+ .* failed 0", receipts.Output);
         }
         finally
         {

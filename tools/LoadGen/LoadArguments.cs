@@ -142,7 +142,7 @@ public static class LoadArguments
         : throw new FormatException($"--scenario: '{value}' is not a scenario (crowd or stuffing).");
 
     /// <summary>The certificates of a PEM file, for <c>--ca</c>.</summary>
-    private static X509Certificate2[] Certificates(string path)
+    internal static X509Certificate2[] Certificates(string path)
     {
         var certificates = new X509Certificate2Collection();
         try

@@ -29,7 +29,9 @@ internal static class ReceiptsCommand
                 throw new CliException($"{file} does not exist: run ./voting load first (it keeps its receipts there), or name a file with --from");
             }
 
-            return LoadGen.LoadCommand.RunAsync(["receipts", "--results", LoadCommand.ResultsUrl(system), "--receipts", file, .. parse.UnmatchedTokens], Console.Out, Console.Error);
+            // After up --tls the results app answers over HTTPS with the system's self-signed certificate.
+            string[] trust = system.Tls ? ["--ca", system.Certificate().CertificatePath] : [];
+            return LoadGen.LoadCommand.RunAsync(["receipts", "--results", LoadCommand.ResultsUrl(system), .. trust, "--receipts", file, .. parse.UnmatchedTokens], Console.Out, Console.Error);
         });
         return command;
     }

@@ -11,6 +11,9 @@ public sealed record ReceiptCheckOptions
     /// <summary>The results app, whose public port serves the seal and the proof lookup once the results are released.</summary>
     public Uri Results { get; init; } = new("http://127.0.0.1:8090/");
 
+    /// <summary>Over HTTPS, trust only these certificates (a self-signed edge certificate); empty: the system's roots.</summary>
+    public IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> TrustedCertificates { get; init; } = [];
+
     /// <summary>Lookups in flight at once.</summary>
     public int Concurrency { get; init; } = 16;
 
@@ -86,7 +89,7 @@ public static class ReceiptCheck
             throw new ArgumentException(problem, nameof(options));
         }
 
-        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, UseCookies = false, AllowAutoRedirect = false })
+        using var http = new HttpClient(new SocketsHttpHandler { UseProxy = false, UseCookies = false, AllowAutoRedirect = false }.Trusting(options.TrustedCertificates))
         {
             Timeout = options.RequestTimeout,
         };

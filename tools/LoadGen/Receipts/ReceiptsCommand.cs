@@ -19,6 +19,8 @@ public static class ReceiptsCommand
 
           --receipts FILE           the receipts a load run kept (Voting.LoadGen --receipts FILE)  (required)
           --results URL             the results app  (http://127.0.0.1:8090)
+          --ca FILE                 trust only the PEM certificate(s) in FILE for an https:// results app (the
+                                    self-signed certificate of ./voting up --tls: .voting/tls/edge.crt)  (the system's roots)
           --concurrency N           lookups in flight at once  (16)
           --deadline T              how long "not yet" (409: not sealed or not released) is asked again, and a
                                     limited lookup (429) after its Retry-After  (2m)
@@ -48,6 +50,7 @@ public static class ReceiptsCommand
             options = new ReceiptCheckOptions
             {
                 Results = values.TryGetValue("--results", out var results) ? LoadArguments.Url("--results", results) : defaults.Results,
+                TrustedCertificates = values.TryGetValue("--ca", out var ca) ? LoadArguments.Certificates(ca) : defaults.TrustedCertificates,
                 Concurrency = LoadArguments.Integer(values, "--concurrency", defaults.Concurrency),
                 Deadline = LoadArguments.Duration(values, "--deadline", defaults.Deadline),
                 SupersededSample = LoadArguments.Integer(values, "--superseded", defaults.SupersededSample),
@@ -90,7 +93,7 @@ public static class ReceiptsCommand
 
     private static readonly HashSet<string> Known = new(StringComparer.Ordinal)
     {
-        "--receipts", "--results", "--concurrency", "--deadline", "--superseded", "--timeout",
+        "--receipts", "--results", "--ca", "--concurrency", "--deadline", "--superseded", "--timeout",
     };
 
     private static async Task<int> BadAsync(TextWriter error, string problem)

@@ -2,7 +2,6 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Voting.LoadGen.Measuring;
@@ -70,15 +69,7 @@ internal sealed class VoteClient(HttpClient http, VoteRequests requests, IReadOn
             ConnectTimeout = options.RequestTimeout,
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
         };
-        if (options.TrustedCertificates is { Count: > 0 } trusted)
-        {
-            // The chain (and the host name) is still checked, against these roots instead of the system's.
-            var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
-            policy.CustomTrustStore.AddRange(trusted.ToArray());
-            handler.SslOptions.CertificateChainPolicy = policy;
-        }
-
-        return new HttpClient(handler) { Timeout = options.RequestTimeout };
+        return new HttpClient(handler.Trusting(options.TrustedCertificates)) { Timeout = options.RequestTimeout };
     }
 
     /// <summary>The voter id at the start of a voter cookie's value (<c>Cookie</c> header <c>name=value</c>), or null.</summary>
