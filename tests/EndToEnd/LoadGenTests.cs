@@ -1,3 +1,8 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using Voting.LoadGen;
 using Voting.LoadGen.Auditing;
 using Voting.LoadGen.Measuring;
@@ -216,6 +221,41 @@ public sealed class LoadGenToolTests
         Assert.Equal(LoadCommand.Failed, exitCode);
         Assert.StartsWith("Voting.LoadGen receipts: GET http://127.0.0.1:", error.ToString(), StringComparison.Ordinal);
         Assert.Contains("/api/results/final/manifest.json failed", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AReceiptsCheckAsksAgainWhileTheResultsAppIsStillLoadingTheSeal()
+    {
+        // For a few seconds after sealing the results app answers the seal's files 503 with Retry-After ("the poll's
+        // seal is being loaded"). A stand-in for it answers so once, then with a manifest that is not one: the check
+        // must get past the 503 to the manifest, and fail only on what it then reads.
+        var manifestAsked = 0;
+        var port = FreePort.Next();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+        await using var app = builder.Build();
+        app.MapGet("/api/results/final/manifest.json", (HttpContext context) =>
+        {
+            if (Interlocked.Increment(ref manifestAsked) == 1)
+            {
+                context.Response.Headers.RetryAfter = "1";
+                return Results.Json(new { status = "unavailable", reason = "The poll's seal is being loaded: ask again in a few seconds." }, statusCode: 503);
+            }
+
+            return Results.Text("not a manifest", "application/json");
+        });
+        app.MapGet("/api/results/final/public-key.pem", () => Results.Text("not a key", "application/x-pem-file"));
+        await app.StartAsync();
+        var (output, error) = (new StringWriter(), new StringWriter());
+        var file = Path.Combine(Voting.Testing.TestDirectories.Create("receipts-check"), "receipts.csv");
+        await File.WriteAllTextAsync(file, ReceiptFile.Header + "\n0," + Guid.CreateVersion7().ToString("D") + ",a,0000-0000-0000,0,198.18.0.1\n");
+
+        var exitCode = await LoadCommand.RunAsync(["receipts", "--receipts", file, "--results", $"http://127.0.0.1:{port}", "--deadline", "30s"], output, error);
+
+        Assert.Equal(LoadCommand.Failed, exitCode);
+        Assert.Equal(2, manifestAsked);
+        Assert.StartsWith($"Voting.LoadGen receipts: The published seal at http://127.0.0.1:{port}/ does not verify", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

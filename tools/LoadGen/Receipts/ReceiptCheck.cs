@@ -17,7 +17,10 @@ public sealed record ReceiptCheckOptions
     /// <summary>Lookups in flight at once.</summary>
     public int Concurrency { get; init; } = 16;
 
-    /// <summary>How long answers that say "not yet" (409: not sealed or not released), or "limited" (429, after its Retry-After), are asked again.</summary>
+    /// <summary>
+    /// How long answers that say "not yet" (409: not sealed or not released), "ask again" (503: the seal is being loaded)
+    /// or "limited" (429) are asked again, after their Retry-After.
+    /// </summary>
     public TimeSpan Deadline { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>How many superseded receipts (of voters who voted more than once) are looked up too.</summary>
@@ -164,11 +167,12 @@ public static class ReceiptCheck
         }
     }
 
-    /// <summary>A published file, asked again while the answer is 409 (not sealed or not released yet) until the deadline.</summary>
+    /// <summary>A published file, asked again while the answer says "not yet" (<see cref="AskAgainAfter"/>) until the deadline.</summary>
     private static async Task<byte[]> GetPublishedAsync(HttpClient http, Uri uri, DateTime deadline, CancellationToken cancellationToken)
     {
         while (true)
         {
+            TimeSpan wait;
             try
             {
                 using var response = await http.GetAsync(uri, cancellationToken);
@@ -178,18 +182,33 @@ public static class ReceiptCheck
                 }
 
                 var body = await response.Content.ReadAsStringAsync(cancellationToken);
-                if (response.StatusCode != HttpStatusCode.Conflict || DateTime.UtcNow >= deadline)
-                {
-                    throw new LoadRunException($"GET {uri} answered {(int)response.StatusCode}: {body}");
-                }
+                wait = AskAgainAfter(response.StatusCode, response.Headers.RetryAfter?.Delta, deadline)
+                    ?? throw new LoadRunException($"GET {uri} answered {(int)response.StatusCode}: {body}");
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 throw new LoadRunException($"GET {uri} failed: {e.Message}", e);
             }
 
-            await Task.Delay(RetryInterval, cancellationToken);
+            await Task.Delay(wait, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// How long to wait before asking again, or null when the answer is final: "not yet" (409: not sealed or not released),
+    /// "ask again" (503: the seal is being loaded, as it is for a few seconds after sealing) and "limited" (429: voters
+    /// sharing an address, --voters-per-address) are asked again, after their Retry-After when they send one, as a browser
+    /// would — while the wait ends before the deadline.
+    /// </summary>
+    private static TimeSpan? AskAgainAfter(HttpStatusCode status, TimeSpan? retryAfter, DateTime deadline)
+    {
+        if (status is not (HttpStatusCode.Conflict or HttpStatusCode.ServiceUnavailable or HttpStatusCode.TooManyRequests))
+        {
+            return null;
+        }
+
+        var wait = retryAfter is { } said && said > TimeSpan.Zero ? said : RetryInterval;
+        return DateTime.UtcNow + wait < deadline ? wait : null;
     }
 
     private static async Task<(Verdict, string?)> JudgeAsync(
@@ -230,14 +249,7 @@ public static class ReceiptCheck
                 return (Verdict.Failed, "the lookup failed: " + e.Message);
             }
 
-            if (status == HttpStatusCode.Conflict && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(RetryInterval, cancellationToken);
-                continue;
-            }
-
-            // Limited (voters sharing an address, --voters-per-address): asked again when the answer says, as a browser would.
-            if (status == HttpStatusCode.TooManyRequests && retryAfter is { } wait && DateTime.UtcNow + wait < deadline)
+            if (AskAgainAfter(status, retryAfter, deadline) is { } wait)
             {
                 await Task.Delay(wait, cancellationToken);
                 continue;

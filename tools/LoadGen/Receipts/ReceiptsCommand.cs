@@ -22,8 +22,9 @@ public static class ReceiptsCommand
           --ca FILE                 trust only the PEM certificate(s) in FILE for an https:// results app (the
                                     self-signed certificate of ./voting up --tls: .voting/tls/edge.crt)  (the system's roots)
           --concurrency N           lookups in flight at once  (16)
-          --deadline T              how long "not yet" (409: not sealed or not released) is asked again, and a
-                                    limited lookup (429) after its Retry-After  (2m)
+          --deadline T              how long "not yet" (409: not sealed or not released), "ask again" (503: the
+                                    seal is being loaded) and "limited" (429) are asked again, after their
+                                    Retry-After  (2m)
           --superseded N            superseded receipts looked up  (1000)
           --timeout T               a request unanswered after T fails  (10s)
           -h, --help                this text
