@@ -59,11 +59,6 @@ public static class ResultsLimitsExtensions
         return app;
     }
 
-    /// <summary>Whether a request is exempt: it came to the management port, or it is a health probe (which answers on every port).</summary>
-    internal static bool IsExempt(HttpContext context, ManagementOptions management) =>
-        management.Ports.Contains(context.Connection.LocalPort)
-        || context.GetEndpoint()?.Metadata.GetMetadata<AnyPortEndpointMetadata>() is not null;
-
     private static string? PolicyOf(HttpContext context) => context.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName;
 
     private static PartitionedRateLimiter<HttpContext> GlobalLimiter(ResultsLimitsOptions limits, ManagementOptions management)
@@ -73,7 +68,7 @@ public static class ResultsLimitsExtensions
         // One partition per limit and address; the partitioned limiter drops those idle for a while.
         return PartitionedRateLimiter.Create<HttpContext, GlobalKey>(context =>
         {
-            if (IsExempt(context, management))
+            if (management.IsOutsideTheEdge(context))
             {
                 return RateLimitPartition.GetNoLimiter(GlobalKey.None);
             }
@@ -110,7 +105,7 @@ public static class ResultsLimitsExtensions
         public Func<OnRejectedContext, CancellationToken, ValueTask> OnRejected => (rejected, cancellationToken) =>
             refusal.WriteAsync(rejected, limit, cancellationToken);
 
-        public RateLimitPartition<UInt128> GetPartition(HttpContext httpContext) => IsExempt(httpContext, management)
+        public RateLimitPartition<UInt128> GetPartition(HttpContext httpContext) => management.IsOutsideTheEdge(httpContext)
             ? RateLimitPartition.GetNoLimiter(Exempt)
             : RateLimitPartition.GetTokenBucketLimiter(ClientAddress.Key(httpContext.Connection.RemoteIpAddress), _ => bucket);
     }

@@ -60,9 +60,7 @@ public static class EdgeTlsExtensions
 
         var management = app.Services.GetRequiredService<ManagementOptions>();
         app.UseWhen(
-            context => !context.Request.IsHttps
-                && !management.Ports.Contains(context.Connection.LocalPort)
-                && context.GetEndpoint()?.Metadata.GetMetadata<AnyPortEndpointMetadata>() is null,
+            context => !context.Request.IsHttps && !management.IsOutsideTheEdge(context),
             plain => plain.UseHttpsRedirection());
         return app;
     }

@@ -29,6 +29,14 @@ public sealed class ManagementOptions
     /// <summary>The bearer token (a secret: <c>SecretsDirectory/Management__Token</c> in a stack). Never logged.</summary>
     public required string Token { get; init; }
 
+    /// <summary>
+    /// Whether a request is outside the public edge's rules (the HTTPS redirect, the limits per client address): it
+    /// came to a management port, or it is a health probe, which answers on every port (<see cref="AnyPortEndpointMetadata"/>).
+    /// </summary>
+    public bool IsOutsideTheEdge(HttpContext context) =>
+        Ports.Contains(context.Connection.LocalPort)
+        || context.GetEndpoint()?.Metadata.GetMetadata<AnyPortEndpointMetadata>() is not null;
+
     private byte[] TokenHash => field ??= SHA256.HashData(Encoding.UTF8.GetBytes(Token));
 
     /// <summary>Whether <paramref name="presented"/> is the token, in a time that does not depend on how much of it matches.</summary>
