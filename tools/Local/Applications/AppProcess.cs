@@ -78,7 +78,7 @@ public sealed class AppProcess : IAsyncDisposable
         {
             if (Process.HasExited)
             {
-                throw new InvalidOperationException($"{Process.Name} exited before it was ready (log: {Process.LogPath}):\n{Process.Tail()}");
+                throw new InvalidOperationException($"{Process.Name} {Process.HowItEnded} before it was ready (log: {Process.LogPath}):\n{Process.Tail()}");
             }
 
             if (await IsReadyAsync())

@@ -49,6 +49,18 @@ public sealed class LocalProcess : IAsyncDisposable
     /// <summary>The exit code of a process this one started, once it has ended; null before, or for a process found by its pid.</summary>
     public int? ExitCode => _child is { HasExited: true } child ? child.ExitCode : null;
 
+    /// <summary>
+    /// How the process ended, for failure messages: its exit code, and the signal when it was killed by one (.NET
+    /// reports that as 128 + the signal's number) — a silent death reads very differently with "SIGSEGV" or "SIGKILL"
+    /// next to it.
+    /// </summary>
+    public string HowItEnded => ExitCode switch
+    {
+        null => "ended",
+        > 128 and < 160 and var code => $"ended with exit code {code.ToString(CultureInfo.InvariantCulture)} (killed by {Signals.Name(code - 128)})",
+        var code => $"ended with exit code {code.Value.ToString(CultureInfo.InvariantCulture)}",
+    };
+
     /// <summary>Completes when the process has ended.</summary>
     public Task Exited => _child?.WaitForExitAsync() ?? PollUntilExitedAsync();
 

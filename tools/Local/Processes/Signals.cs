@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 
 namespace Voting.Local.Processes;
@@ -16,6 +17,23 @@ public static partial class Signals
 
     /// <summary>SIGTERM: stop gracefully.</summary>
     public const int Terminate = 15;
+
+    /// <summary>The signal's name and number, <c>SIGSEGV (signal 11)</c>, for messages.</summary>
+    public static string Name(int signal) => signal switch
+    {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        4 => "SIGILL",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        15 => "SIGTERM",
+        _ => "a signal",
+    } + " (signal " + signal.ToString(CultureInfo.InvariantCulture) + ")";
 
     /// <summary>Sends <paramref name="signal"/> to <paramref name="pid"/>; false when there is no such process.</summary>
     public static bool Send(int pid, int signal) => SendSignal(pid, signal) == 0;
