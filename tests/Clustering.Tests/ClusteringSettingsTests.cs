@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Voting.Clustering.Tests;
 
@@ -104,6 +105,16 @@ public sealed class ClusteringSettingsTests
         var explicitPool = Read(("Clustering:Provider", "AdoNet"), ("Clustering:ConnectionString", "Host=127.0.0.1;Database=orleans;Max Pool Size=50"));
         Assert.Contains("Max Pool Size=50", explicitPool.ConnectionString, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("Maximum Pool Size", explicitPool.ConnectionString, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData("Host=127.0.0.1;Database=orleans", GssEncryptionMode.Disable)]
+    [InlineData("Host=127.0.0.1;Database=orleans;GSS Encryption Mode=Prefer", GssEncryptionMode.Prefer)]
+    [InlineData("Host=127.0.0.1;Database=orleans;gssencryptionmode=Require", GssEncryptionMode.Require)]
+    public void OrleansConnectsWithoutGssEncryptionUnlessTheConnectionStringAsksForIt(string connectionString, GssEncryptionMode expected)
+    {
+        var options = Read(("Clustering:Provider", "AdoNet"), ("Clustering:ConnectionString", connectionString));
+        Assert.Equal(expected, new NpgsqlConnectionStringBuilder(options.ConnectionString).GssEncryptionMode);
     }
 
     [Fact]

@@ -96,6 +96,33 @@ public sealed class DataTierCredentialsTests(VotingSystemFixture system) : IDisp
         Assert.True(connections.Any(c => c.Role == PostgresRoles.Web), "no front end's connection: " + description);
     }
 
+    [Fact]
+    public async Task NoApplicationRunsKerberosCodeToConnectToPostgres()
+    {
+        // Npgsql 10 prefers GSS session encryption, and for that loads MIT Kerberos' libgssapi_krb5 and calls it for
+        // every new connection; this system signs in with passwords, so the applications turn it off
+        // (PostgresConnectionDefaults) — a native library whose concurrent use can crash a silo as it starts.
+        var frontend = system.Frontends[0];
+        using var browser = Browser.OfItsOwn();
+        Assert.Equal(HttpStatusCode.OK, (await browser.OpenAsync(frontend.App.BaseAddress)).StatusCode);
+        using var vote = await browser.VoteWithJsonAsync(frontend.App.BaseAddress, "b");
+        Assert.Equal(HttpStatusCode.Accepted, vote.StatusCode);
+        var voterId = Guid.ParseExact(browser.VoterCookie(frontend.App.BaseAddress)![..32], "N");
+        await Poll.UntilAsync(async () => (await system.Database.ReadVotesAsync([voterId])).ContainsKey(voterId), DrainTimeout,
+            "the vote was not drained");
+        using var reader = new HttpClient();
+        using (var results = await reader.GetAsync(new Uri(system.Results.BaseAddress, "api/results")))
+        {
+            Assert.Equal(HttpStatusCode.OK, results.StatusCode);
+        }
+
+        foreach (var app in new[] { system.Worker, system.Results, system.Balancer }.Concat(system.Frontends.Select(f => f.App)))
+        {
+            var maps = await File.ReadAllTextAsync($"/proc/{app.Process.Id}/maps");
+            Assert.False(maps.Contains("libgssapi_krb5", StringComparison.Ordinal), $"{app.Process.Name} has loaded libgssapi_krb5");
+        }
+    }
+
     private static string Describe(RedisResult entry)
     {
         var fields = (RedisResult[])entry!;

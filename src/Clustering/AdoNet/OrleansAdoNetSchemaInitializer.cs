@@ -47,7 +47,7 @@ internal sealed partial class OrleansAdoNetSchemaInitializer(
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         await using var migrator = string.IsNullOrWhiteSpace(options.Value.MigrationConnectionString)
             ? null
-            : NpgsqlDataSource.Create(options.Value.MigrationConnectionString);
+            : NpgsqlDataSource.Create(PostgresConnectionDefaults.Apply(options.Value.MigrationConnectionString));
         var delay = FirstRetryDelay;
         while (true)
         {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Voting.ServiceDefaults.Configuration;
 using Voting.ServiceDefaults.Health;
+using Voting.Storage.Postgres;
 
 namespace Voting.Storage.Hosting;
 
@@ -26,7 +27,7 @@ public static class PostgresHostingExtensions
         builder.Services.AddSingleton(services =>
         {
             var options = services.GetRequiredService<IOptions<PostgresOptions>>().Value;
-            var connection = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+            var connection = new NpgsqlConnectionStringBuilder(PostgresConnectionDefaults.Apply(options.ConnectionString));
             connection.ApplicationName ??= builder.Environment.ApplicationName;
             return NpgsqlDataSource.Create(connection);
         });

@@ -27,7 +27,7 @@ public sealed partial class VotingSchemaInitializer(NpgsqlDataSource dataSource,
             {
                 await using var migrator = string.IsNullOrWhiteSpace(options.Value.MigrationConnectionString)
                     ? null
-                    : NpgsqlDataSource.Create(options.Value.MigrationConnectionString);
+                    : NpgsqlDataSource.Create(PostgresConnectionDefaults.Apply(options.Value.MigrationConnectionString));
                 var applied = await VotingSchema.EnsureAsync(dataSource, stoppingToken, migrator);
                 LogSchemaReady(logger, applied);
                 await WarnIfCommitsAreNotDurableAsync(stoppingToken);
