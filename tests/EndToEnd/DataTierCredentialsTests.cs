@@ -24,13 +24,7 @@ public sealed class DataTierCredentialsTests(VotingSystemFixture system) : IDisp
         await using var redis = await frontend.Redis.ConnectAsync();
         await redis.GetDatabase().ExecuteAsync("ACL", "LOG", "RESET");
 
-        using var browser = Browser.OfItsOwn();
-        Assert.Equal(HttpStatusCode.OK, (await browser.OpenAsync(frontend.App.BaseAddress)).StatusCode);
-        using var vote = await browser.VoteWithJsonAsync(frontend.App.BaseAddress, "a");
-        Assert.Equal(HttpStatusCode.Accepted, vote.StatusCode);
-        var voterId = Guid.ParseExact(browser.VoterCookie(frontend.App.BaseAddress)![..32], "N");
-        await Poll.UntilAsync(async () => (await system.Database.ReadVotesAsync([voterId])).ContainsKey(voterId), DrainTimeout,
-            "the vote was not drained");
+        await VoteUntilCountedAsync(frontend, "a");
         using (var ready = await _operator.GetAsync(new Uri(frontend.App.ManagementAddress, "health/ready")))
         {
             Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
@@ -102,14 +96,7 @@ public sealed class DataTierCredentialsTests(VotingSystemFixture system) : IDisp
         // Npgsql 10 prefers GSS session encryption, and for that loads MIT Kerberos' libgssapi_krb5 and calls it for
         // every new connection; this system signs in with passwords, so the applications turn it off
         // (PostgresConnectionDefaults) — a native library whose concurrent use can crash a silo as it starts.
-        var frontend = system.Frontends[0];
-        using var browser = Browser.OfItsOwn();
-        Assert.Equal(HttpStatusCode.OK, (await browser.OpenAsync(frontend.App.BaseAddress)).StatusCode);
-        using var vote = await browser.VoteWithJsonAsync(frontend.App.BaseAddress, "b");
-        Assert.Equal(HttpStatusCode.Accepted, vote.StatusCode);
-        var voterId = Guid.ParseExact(browser.VoterCookie(frontend.App.BaseAddress)![..32], "N");
-        await Poll.UntilAsync(async () => (await system.Database.ReadVotesAsync([voterId])).ContainsKey(voterId), DrainTimeout,
-            "the vote was not drained");
+        await VoteUntilCountedAsync(system.Frontends[0], "b");
         using var reader = new HttpClient();
         using (var results = await reader.GetAsync(new Uri(system.Results.BaseAddress, "api/results")))
         {
@@ -121,6 +108,18 @@ public sealed class DataTierCredentialsTests(VotingSystemFixture system) : IDisp
             var maps = await File.ReadAllTextAsync($"/proc/{app.Process.Id}/maps");
             Assert.False(maps.Contains("libgssapi_krb5", StringComparison.Ordinal), $"{app.Process.Name} has loaded libgssapi_krb5");
         }
+    }
+
+    /// <summary>A new voter votes for <paramref name="option"/> at the front end; returns once the vote is in PostgreSQL.</summary>
+    private async Task VoteUntilCountedAsync(Frontend frontend, string option)
+    {
+        using var browser = Browser.OfItsOwn();
+        Assert.Equal(HttpStatusCode.OK, (await browser.OpenAsync(frontend.App.BaseAddress)).StatusCode);
+        using var vote = await browser.VoteWithJsonAsync(frontend.App.BaseAddress, option);
+        Assert.Equal(HttpStatusCode.Accepted, vote.StatusCode);
+        var voterId = Guid.ParseExact(browser.VoterCookie(frontend.App.BaseAddress)![..32], "N");
+        await Poll.UntilAsync(async () => (await system.Database.ReadVotesAsync([voterId])).ContainsKey(voterId), DrainTimeout,
+            "the vote was not drained");
     }
 
     private static string Describe(RedisResult entry)
