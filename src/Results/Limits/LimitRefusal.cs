@@ -51,6 +51,6 @@ public sealed class LimitRefusal
         response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         response.Headers.CacheControl = "no-store";
         await response.WriteAsJsonAsync(
-            new LimitRefused($"{why} (limit '{limit}'). Please try again in {after}.", limit), ResultsJsonContext.Default.LimitRefused, contentType: null, cancellationToken);
+            new LimitRefused($"{why}. Please try again in {after}.", limit), ResultsJsonContext.Default.LimitRefused, contentType: null, cancellationToken);
     }
 }

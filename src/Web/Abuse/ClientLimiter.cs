@@ -120,10 +120,13 @@ public sealed class ClientLimiter : PartitionedRateLimiter<HttpContext>
             : "too many votes have come from this client's network in a short time";
         if (request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
         {
+            // The limit by name in a member of its own, as the results app's refusals have it: a client can act on it
+            // without reading the sentence.
             await TypedResults.Problem(
                 title: "Too many requests",
-                detail: $"The vote was not recorded: {why} (limit '{limit}'). Retry after {wait}.",
-                statusCode: Status).ExecuteAsync(context);
+                detail: $"The vote was not recorded: {why}. Retry after {wait}.",
+                statusCode: Status,
+                extensions: new Dictionary<string, object?> { ["limit"] = limit }).ExecuteAsync(context);
         }
         else
         {
