@@ -1,17 +1,23 @@
 using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
 using Npgsql;
 using NpgsqlTypes;
 using Voting.Local;
+using Voting.Local.Applications;
 using Voting.Local.Servers;
+using Voting.Local.Tls;
 using Voting.Sealing.Manifest;
 using Voting.Sealing.Postgres;
 
 namespace Voting.Benchmarks.Sealing;
 
 /// <summary>
-/// The one-off run of a seal from a real PostgreSQL: a throw-away server on a free loopback port, N rows loaded into
-/// <c>votes</c> by binary COPY, then the <see cref="Sealer"/> as the worker role and the export written, each step
-/// timed. <c>dotnet run -c Release --project bench/Benchmarks -- postgres-seal 10000000</c>.
+/// The one-off run of a seal from a real PostgreSQL: a throw-away server on a free loopback port migrated by a real
+/// worker silo, N rows loaded into <c>votes</c> by binary COPY, then the <see cref="Sealer"/> as the worker role, the
+/// export written, and the real results app loading the seal and serving ballots.csv, each step timed (the apps must
+/// be built: <c>dotnet build -c Release</c>). <c>dotnet run -c Release --project bench/Benchmarks -- postgres-seal 10000000</c>.
 /// </summary>
 internal static class PostgresSealRun
 {
@@ -34,21 +40,17 @@ internal static class PostgresSealRun
             DeleteOnDispose = true,
         });
         await postgres.CreateDatabaseAsync("voting");
-        await using (var owner = NpgsqlDataSource.Create(postgres.ConnectionString("voting", PostgresRoles.Owner)))
-        {
-            // The schema's scripts as they are (Voting.Storage itself would bring Orleans' analyzers into this project);
-            // 0003 grants on the table that records them.
-            await using (var record = owner.CreateCommand("CREATE TABLE schema_migrations (component text, version int)"))
-            {
-                await record.ExecuteNonQueryAsync();
-            }
 
-            foreach (var script in Directory.GetFiles(Path.Combine(Repository.Root, "src", "Storage", "Postgres", "Migrations"), "*.sql").Order(StringComparer.Ordinal))
-            {
-                await using var migrate = owner.CreateCommand(File.ReadAllText(script));
-                await migrate.ExecuteNonQueryAsync();
-            }
-        }
+        // A worker silo as production runs it: it migrates the schema as the owner role (and Orleans' tables), and it is
+        // the cluster the results app joins as a client.
+        var apps = new VotingApps(postgres.ConnectionString("voting"), scratch.FullName, Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)))
+        {
+            ManagementToken = ManagementToken.Generate(),
+            Roles = roles,
+            ClusterCertificate = ClusterCertificate.ReadOrCreate(Path.Combine(scratch.FullName, "cluster-tls")),
+        };
+        await using var worker = apps.StartWorker("worker01");
+        await worker.WaitReadyAsync(TimeSpan.FromMinutes(2));
 
         var builder = new NpgsqlConnectionStringBuilder(postgres.ConnectionString("voting", PostgresRoles.Worker)) { CommandTimeout = 0 };
         await using var database = NpgsqlDataSource.Create(builder.ConnectionString);
@@ -73,7 +75,68 @@ internal static class PostgresSealRun
         var again = await sealer.SealAsync(SyntheticPoll.Facts, CancellationToken.None);
         Console.WriteLine($"second seal (read back from sealed_ballots, tree checked): {clock.Elapsed.TotalSeconds:F1} s; same root: {again.Manifest.MerkleRoot == seal.Manifest.MerkleRoot}");
         Console.WriteLine($"root {seal.Manifest.MerkleRoot}, tallies {string.Join(", ", seal.Manifest.Tallies)}");
+
+        await MeasureResultsAppAsync(apps, seal.Manifest);
+        await worker.DisposeAsync();
         LocalDirectories.TryDelete(scratch.FullName);
+    }
+
+    /// <summary>
+    /// The results app as production runs it (its own role, a client of the cluster), loading the seal: how long until
+    /// it serves the final count, its resident memory then and at its peak, and again after ballots.csv was downloaded
+    /// from it in full (streamed from the ballots in memory), whose SHA-256 must be the manifest's.
+    /// </summary>
+    private static async Task MeasureResultsAppAsync(VotingApps apps, SealManifest manifest)
+    {
+        var clock = Stopwatch.StartNew();
+        await using var results = apps.StartResults("results", new Dictionary<string, string?>
+        {
+            ["Poll__Id"] = manifest.PollId,
+            ["Results__SealRefreshInterval"] = "00:00:01",
+        });
+        await results.WaitReadyAsync(TimeSpan.FromMinutes(2));
+        using var http = new HttpClient { BaseAddress = results.BaseAddress, Timeout = TimeSpan.FromMinutes(10) };
+        while (true)
+        {
+            using var final = await http.GetAsync("api/results/final");
+            if (final.StatusCode == HttpStatusCode.OK)
+            {
+                break;
+            }
+
+            if (final.StatusCode != HttpStatusCode.ServiceUnavailable || clock.Elapsed > TimeSpan.FromMinutes(15))
+            {
+                throw new InvalidOperationException($"the results app answered {(int)final.StatusCode} for the final count after {clock.Elapsed}");
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+
+        var loaded = File.ReadLines(results.Launch.LogPath).LastOrDefault(line => line.Contains("Loaded the seal", StringComparison.Ordinal));
+        Console.WriteLine($"results app: final count served {clock.Elapsed.TotalSeconds:F1} s after start ({loaded?.Trim()}); {Memory(results.Process.Id)}");
+
+        clock.Restart();
+        using var download = await http.GetAsync("api/results/final/ballots.csv", HttpCompletionOption.ResponseHeadersRead);
+        download.EnsureSuccessStatusCode();
+        await using var body = await download.Content.ReadAsStreamAsync();
+        using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 16];
+        long bytes = 0;
+        for (int read; (read = await body.ReadAsync(buffer)) > 0; bytes += read)
+        {
+            sha256.AppendData(buffer, 0, read);
+        }
+
+        var matches = Convert.ToHexStringLower(sha256.GetHashAndReset()) == manifest.BallotsSha256;
+        Console.WriteLine($"results app: ballots.csv downloaded ({bytes / 1e6:N0} MB, SHA-256 the manifest's: {matches}) in {clock.Elapsed.TotalSeconds:F1} s; {Memory(results.Process.Id)}");
+    }
+
+    /// <summary>A process's resident memory now and at its peak, from <c>/proc/{pid}/status</c>.</summary>
+    private static string Memory(int pid)
+    {
+        var status = File.ReadAllLines($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/status");
+        string Field(string name) => status.First(line => line.StartsWith(name + ":", StringComparison.Ordinal))[(name.Length + 1)..].Trim();
+        return $"RSS {Field("VmRSS")}, peak {Field("VmHWM")}";
     }
 
     private static async Task LoadAsync(NpgsqlDataSource database, SyntheticPoll poll)

@@ -26,6 +26,7 @@ public sealed class LocalProcess : IAsyncDisposable
 
     private readonly Process? _child;
     private readonly long _logStart;
+    private int _disposed;
 
     private LocalProcess(string name, ProcessIdentity identity, string logPath, long logStart, Process? child)
     {
@@ -157,8 +158,14 @@ public sealed class LocalProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the process (as <see cref="StopAsync"/>, 10 s of grace); again is nothing.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         await StopAsync(TimeSpan.FromSeconds(10));
         _child?.Dispose();
     }
