@@ -27,6 +27,9 @@ public sealed class LocalProcess : IAsyncDisposable
     private readonly Process? _child;
     private readonly long _logStart;
     private int _disposed;
+    // Once disposed, the child's handle is gone: what it said of the process is kept, and the pid answers the rest.
+    private volatile bool _released;
+    private int? _exitCode;
 
     private LocalProcess(string name, ProcessIdentity identity, string logPath, long logStart, Process? child)
     {
@@ -45,10 +48,10 @@ public sealed class LocalProcess : IAsyncDisposable
 
     public string LogPath { get; }
 
-    public bool HasExited => _child?.HasExited ?? !Identity.IsAlive();
+    public bool HasExited => _child is null || _released ? !Identity.IsAlive() : _child.HasExited;
 
     /// <summary>The exit code of a process this one started, once it has ended; null before, or for a process found by its pid.</summary>
-    public int? ExitCode => _child is { HasExited: true } child ? child.ExitCode : null;
+    public int? ExitCode => _released ? _exitCode : _child is { HasExited: true } child ? child.ExitCode : null;
 
     /// <summary>
     /// How the process ended, for failure messages: its exit code, and the signal when it was killed by one (.NET
@@ -158,7 +161,10 @@ public sealed class LocalProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the process (as <see cref="StopAsync"/>, 10 s of grace); again is nothing.</summary>
+    /// <summary>
+    /// Stops the process (as <see cref="StopAsync"/>, 10 s of grace); again is nothing. Afterwards it still says
+    /// whether the process runs and how it ended.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -167,6 +173,8 @@ public sealed class LocalProcess : IAsyncDisposable
         }
 
         await StopAsync(TimeSpan.FromSeconds(10));
+        _exitCode = ExitCode;
+        _released = true;
         _child?.Dispose();
     }
 

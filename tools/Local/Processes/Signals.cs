@@ -22,16 +22,16 @@ public static partial class Signals
     public static string Name(int signal) => signal switch
     {
         1 => "SIGHUP",
-        2 => "SIGINT",
-        3 => "SIGQUIT",
+        Interrupt => "SIGINT",
+        Quit => "SIGQUIT",
         4 => "SIGILL",
         6 => "SIGABRT",
         7 => "SIGBUS",
         8 => "SIGFPE",
-        9 => "SIGKILL",
+        Kill => "SIGKILL",
         11 => "SIGSEGV",
         13 => "SIGPIPE",
-        15 => "SIGTERM",
+        Terminate => "SIGTERM",
         _ => "a signal",
     } + " (signal " + signal.ToString(CultureInfo.InvariantCulture) + ")";
 
