@@ -23,16 +23,24 @@
 #                       may sign in as POSTGRES_USER, nobody else from there
 #   POSTGRES_USER, POSTGRES_DB, POSTGRES_PASSWORD_FILE (node) the operators' user (a superuser, as with the public
 #                       postgres image: no application has it), its password (a Docker secret) and the database
-#   VOTING_PG_ROLE_PASSWORDS (node) a directory with the services' login roles' passwords, one file each (Docker
-#                       secrets voting_postgres_owner_password, ..._worker_, ..._web_, ..._results_, ..._balancer_):
-#                       the roles voting_owner (the schema's owner, which owns POSTGRES_DB), voting_worker, voting_web,
+#   VOTING_PG_ROLE_PASSWORDS a directory with the passwords, one file each (Docker secrets): on every member
+#                       voting_postgres_autoctl_password, pg_auto_failover's autoctl_node (the keepers' user on the
+#                       monitor); on a node also voting_postgres_replication_password, its replication user
+#                       pgautofailover_replicator (a superuser: pg_rewind needs one), and the services' login roles'
+#                       voting_postgres_owner_password, ..._worker_, ..._web_, ..._results_, ..._balancer_: the roles
+#                       voting_owner (the schema's owner, which owns POSTGRES_DB), voting_worker, voting_web,
 #                       voting_results and voting_balancer, whose grants the migrations give (docs/SECURITY.md)
 #
 # Authentication (pg_hba.conf is ours: pg_autoctl runs with --skip-pg-hba, since PostgreSQL matches host names in
-# pg_hba.conf by reverse DNS, which on an overlay network gives task names, not service names): the applications'
-# roles with their passwords (SCRAM) from VOTING_PG_NETWORK, the operators' user also from VOTING_PG_OPERATORS; pg_auto_failover's own users — the replication user, the
-# monitor's health checks, the keepers' connections to the monitor — without a password from VOTING_PG_NETWORK only
-# (a gap, deploy/swarm/README.md); the postgres superuser only inside the container, over its Unix socket.
+# pg_hba.conf by reverse DNS, which on an overlay network gives task names, not service names), every password SCRAM:
+# the applications' roles from VOTING_PG_NETWORK, the operators' user also from VOTING_PG_OPERATORS; pg_auto_failover's
+# replication user (streaming replication, base backups, pg_rewind) and, on the monitor, its keepers' autoctl_node
+# from VOTING_PG_NETWORK, with the passwords of the secrets, which this script sets on the roles and gives the
+# keeper's PostgreSQL clients in a password file (PGPASSFILE: pg_basebackup, pg_rewind, the standby's WAL receiver,
+# the connections to the monitor). The monitor's health checks alone connect without one: pg_auto_failover sends a
+# fixed, published password for its pgautofailover_monitor role (no privileges), so it is admitted to the postgres
+# database only, where the health check connects. The postgres superuser only inside the container, over its Unix
+# socket.
 #
 # One server at a time on the volume: Swarm can start a task before the one it replaces on the same node has stopped
 # (a node back from a partition), and PostgreSQL's own guard, postmaster.pid, does not see a postmaster in another
@@ -60,6 +68,17 @@ echo "$hostname" | grep -Eq '^[a-z][a-z0-9-]{0,62}(\.[a-z0-9][a-z0-9_-]{0,62})?$
   || fail "VOTING_PG_HOSTNAME must be this member's service name, optionally qualified with its network's (e.g. postgres01.voting_store-plain), not '$hostname'"
 echo "$network" | grep -Eq '^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$' || fail "VOTING_PG_NETWORK must be the stack network's subnet (e.g. 10.0.9.0/24), not '$network'"
 [ -d "$home" ] && [ -w "$home" ] || fail "VOTING_PG_HOME ($home) must be a directory the postgres user can write: the service's volume"
+passwords=${VOTING_PG_ROLE_PASSWORDS:-}
+# The passwords this member needs: autoctl_node's on every member, the replication user's and the services' on a node.
+needed=autoctl
+[ "$role" = monitor ] || needed="autoctl replication owner worker web results balancer"
+for key in $needed; do
+  [ -s "$passwords/voting_postgres_${key}_password" ] \
+    || fail "VOTING_PG_ROLE_PASSWORDS ($passwords) must hold voting_postgres_${key}_password (a Docker secret)"
+done
+secret() {
+  cat "$passwords/voting_postgres_$1_password"
+}
 if [ "$role" = node ]; then
   monitor=${VOTING_PG_MONITOR:-}
   echo "$monitor" | grep -Eq '^[a-z][a-z0-9-]{0,62}$' || fail "VOTING_PG_MONITOR must be the monitor's service name (e.g. pgmonitor), not '$monitor'"
@@ -73,13 +92,7 @@ if [ "$role" = node ]; then
   after=${VOTING_PG_CREATE_AFTER:-}
   operators=${VOTING_PG_OPERATORS:-}
   echo "$operators" | grep -Eq '^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$' || fail "VOTING_PG_OPERATORS must be the operators network's subnet (e.g. 10.0.13.0/24), not '$operators'"
-  passwords=${VOTING_PG_ROLE_PASSWORDS:-}
   roles="owner worker web results balancer"
-  # (service, not role: $role is this member's.)
-  for service in $roles; do
-    [ -s "$passwords/voting_postgres_${service}_password" ] \
-      || fail "VOTING_PG_ROLE_PASSWORDS ($passwords) must hold voting_postgres_${service}_password, the password of role voting_$service (a Docker secret)"
-  done
 fi
 
 exec 9<"$home"
@@ -93,6 +106,20 @@ export PGDATA="$home/pgdata" XDG_CONFIG_HOME="$home/config" XDG_DATA_HOME="$home
 # pg_autoctl's pid file: the container's own, never one a killed container left behind.
 export XDG_RUNTIME_DIR=/tmp/pg_autoctl
 mkdir -p "$XDG_RUNTIME_DIR"
+# pg_auto_failover's passwords for the PostgreSQL clients pg_autoctl and its PostgreSQL run (libpq's password file,
+# the container's own, never on the volume): autoctl_node's for the connections to the monitor, the replication
+# user's for the base backup, pg_rewind and the standby's WAL receiver. A field's ':' and '\' are escaped.
+pgpass_field() {
+  printf %s "$1" | sed 's/[\\:]/\\&/g'
+}
+export PGPASSFILE="$XDG_RUNTIME_DIR/pgpass"
+(
+  umask 077
+  {
+    echo "*:*:pg_auto_failover:autoctl_node:$(pgpass_field "$(secret autoctl)")"
+    [ "$role" = monitor ] || echo "*:*:*:pgautofailover_replicator:$(pgpass_field "$(secret replication)")"
+  } >"$PGPASSFILE"
+)
 config="$XDG_CONFIG_HOME/pg_autoctl$PGDATA/pg_autoctl.cfg"
 local_psql() {
   psql -X -q -At -h /var/run/postgresql -p "$port" "$@"
@@ -105,11 +132,12 @@ hba=$(mktemp)
   echo "local all all trust"
   echo "host all all 127.0.0.1/32 trust"
   if [ "$role" = monitor ]; then
-    echo "host pg_auto_failover autoctl_node $network trust"
+    echo "host pg_auto_failover autoctl_node $network scram-sha-256"
   else
-    echo "host replication pgautofailover_replicator $network trust"
-    echo "host all pgautofailover_replicator $network trust"
-    echo "host all pgautofailover_monitor $network trust"
+    echo "host replication pgautofailover_replicator $network scram-sha-256"
+    echo "host all pgautofailover_replicator $network scram-sha-256"
+    echo "host postgres pgautofailover_monitor $network trust"
+    echo "host all pgautofailover_monitor all reject"
     echo "host all postgres $network reject"
     echo "host all postgres $operators reject"
     echo "host all all $network scram-sha-256"
@@ -134,7 +162,7 @@ write_hba() {
 # handed over too, so that the owner may grant on them.
 ensure_roles() {
   for service in $roles; do
-    VOTING_PG_PASSWORD=$(cat "$passwords/voting_postgres_${service}_password") local_psql -d postgres -v role="voting_$service" >/dev/null 2>&1 <<'SQL' || return 1
+    VOTING_PG_PASSWORD=$(secret "$service") local_psql -d postgres -v role="voting_$service" >/dev/null 2>&1 <<'SQL' || return 1
 \getenv password VOTING_PG_PASSWORD
 SELECT format('CREATE ROLE %I LOGIN', :'role') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
 SELECT format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L', :'role', :'password') \gexec
@@ -151,6 +179,15 @@ SELECT format('ALTER FUNCTION %s OWNER TO voting_owner', p.oid::regprocedure) FR
 SQL
 }
 
+# Sets a role's password (stored as SCRAM), passed in the environment, never on a command line; fails while the role
+# does not exist yet (pg_autoctl creates pg_auto_failover's).
+set_password() {
+  VOTING_PG_PASSWORD=$2 local_psql -d postgres -v ON_ERROR_STOP=1 -v role="$1" >/dev/null 2>&1 <<'SQL'
+\getenv password VOTING_PG_PASSWORD
+SELECT format('ALTER ROLE %I PASSWORD %L', :'role', :'password') \gexec
+SQL
+}
+
 helper() {
   # pg_autoctl signals its process group, this loop included, to reload (SIGHUP); and a failed step is tried again
   # a second later, never the end of the loop.
@@ -158,6 +195,8 @@ helper() {
   set +e
   tuned=no
   user_ready=no
+  autoctl_ready=no
+  replicator_ready=no
   while sleep 1; do
     write_hba
     if [ "$role" = monitor ]; then
@@ -172,11 +211,22 @@ ALTER SYSTEM SET pgautofailover.primary_demote_timeout = 10000;
 SELECT pg_reload_conf();
 SQL
       fi
+      # The keepers sign in to the monitor as autoctl_node with the secret's password (theirs in PGPASSFILE).
+      if [ $autoctl_ready = no ] && set_password autoctl_node "$(secret autoctl)"; then
+        autoctl_ready=yes
+        echo "voting-postgres: autoctl_node has its password: the keepers sign in with it"
+      fi
       continue
     fi
 
     case "$(local_psql -d postgres -c 'SELECT pg_is_in_recovery()' 2>/dev/null)" in
       f)
+        # The replication user, which pg_autoctl creates without a password, gets the secret's (a role is the whole
+        # server's: the standby has it by replication).
+        if [ $replicator_ready = no ] && set_password pgautofailover_replicator "$(secret replication)"; then
+          replicator_ready=yes
+          echo "voting-postgres: pgautofailover_replicator has its password on this primary"
+        fi
         if [ $user_ready = no ] && VOTING_PG_PASSWORD=$password local_psql -d postgres -v user="$user" >/dev/null 2>&1 <<'SQL'; then
 \getenv password VOTING_PG_PASSWORD
 SELECT format('CREATE ROLE %I SUPERUSER LOGIN', :'user') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'user') \gexec
@@ -188,7 +238,7 @@ SQL
           local_psql -d postgres -c CHECKPOINT >/dev/null 2>&1 && echo "voting-postgres: a standby's base backup waits for a checkpoint: CHECKPOINT"
         fi
         ;;
-      t) user_ready=no ;;
+      t) user_ready=no replicator_ready=no ;;
     esac
   done
 }
@@ -200,6 +250,14 @@ if [ "$role" = node ] && ! { [ -f "$config" ] && [ -s "$PGDATA/PG_VERSION" ]; };
   if [ -n "$after" ] && [ ! -f "$config" ]; then
     echo "voting-postgres: waiting until $after has registered with the monitor (it becomes the primary)"
     until [ "$(psql -X -At "$uri" -c "SELECT count(*) FROM pgautofailover.node WHERE nodename = '$after' AND reportedstate IN ('single', 'wait_primary', 'primary')" 2>/dev/null)" = 1 ]; do
+      sleep 1
+    done
+    # Its base backup signs in as the replication user, whose password the primary sets once pg_autoctl has made it.
+    primary_host=$(psql -X -At "$uri" -c "SELECT nodehost FROM pgautofailover.node WHERE nodename = '$after'")
+    primary_port=$(psql -X -At "$uri" -c "SELECT nodeport FROM pgautofailover.node WHERE nodename = '$after'")
+    echo "voting-postgres: waiting until $after ($primary_host:$primary_port) admits the replication user with its password"
+    until psql -X -At "host=$primary_host port=$primary_port user=pgautofailover_replicator dbname=postgres sslmode=disable connect_timeout=3" \
+      -c 'SELECT 1' >/dev/null 2>&1; do
       sleep 1
     done
   fi
@@ -216,6 +274,10 @@ if [ "$role" = node ]; then
   # container's own, under XDG_RUNTIME_DIR).
   pg_autoctl config set --pgdata "$PGDATA" timeout.network_partition_timeout 5 >/dev/null \
     || fail "pg_autoctl config set timeout.network_partition_timeout failed"
+  # The replication user's password in the keeper's own configuration too, for the connection strings it writes
+  # (a standby's primary_conninfo, pg_rewind's source), as pg_auto_failover's documentation sets it.
+  pg_autoctl config set --pgdata "$PGDATA" replication.password "$(secret replication)" >/dev/null \
+    || fail "pg_autoctl config set replication.password failed"
 fi
 
 if [ -f "$config" ] && [ -s "$PGDATA/PG_VERSION" ]; then

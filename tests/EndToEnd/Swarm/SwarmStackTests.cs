@@ -105,6 +105,20 @@ public sealed class SwarmStackTests(SwarmStackFixture swarm) : IDisposable
     }
 
     [Fact]
+    public void TheFormationsOwnUsersPasswordsAreMountedOnItsMembersAndNowhereElse()
+    {
+        // The keepers' user on the monitor: every member; the replication user (a superuser): the data nodes. Both
+        // read from VOTING_PG_ROLE_PASSWORDS (postgres/entrypoint.sh), which refuses to start without them.
+        string[] formation = ["voting_postgres_autoctl_password", "voting_postgres_replication_password"];
+        var members = PostgresMembers.Select(m => swarm.Stack.Services[m]).ToArray();
+        Assert.All(members, m => Assert.Equal("/run/secrets", m.Environment["VOTING_PG_ROLE_PASSWORDS"]));
+        Assert.Equal(["voting_postgres_autoctl_password"], members[0].Secrets.Values);
+        Assert.All(members.Skip(1), m => Assert.All(formation, secret => Assert.Contains(secret, m.Secrets.Values)));
+        Assert.All(swarm.Stack.Services.Values.Where(s => s.Target != "postgres"),
+            service => Assert.All(formation, secret => Assert.DoesNotContain(secret, service.Secrets.Values)));
+    }
+
+    [Fact]
     public void AFrontEndAndItsRedisRunOnEveryFrontEndNodeAndTheWebFindsItsNodesOwnRedis()
     {
         var web = Ours("web").Single();

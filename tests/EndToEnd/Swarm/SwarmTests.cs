@@ -189,6 +189,53 @@ public sealed class SwarmTests(SwarmFixture swarm, ITestOutputHelper output)
     }
 
     /// <summary>
+    /// pg_auto_failover's own users sign in with their passwords only: its replication user (a superuser) on both data
+    /// nodes, for a session or for replication, and its keepers' <c>autoctl_node</c> on the monitor — each refused
+    /// without the password, from the store network every service is on (tried from postgres02's container, which
+    /// has psql; the password file its keeper uses is not given to these attempts), and admitted with the secret's.
+    /// The monitor's health-check user, whose password pg_auto_failover publishes, reaches the postgres database only.
+    /// </summary>
+    [Fact]
+    public async Task PgAutoFailoversUsersAreRefusedWithoutTheirPasswordsFromTheStoreNetwork()
+    {
+        var standby = await ContainerAsync("worker01", "postgres02");
+        string[] nodes = ["postgres01.voting_store-plain", "postgres02.voting_store-plain"];
+        foreach (var node in nodes)
+        {
+            foreach (var replication in new[] { "", " replication=true" })
+            {
+                var refused = await PsqlAsync(standby, $"host={node} user=pgautofailover_replicator dbname=postgres{replication}", replication.Length > 0 ? "IDENTIFY_SYSTEM" : "SELECT 1");
+                Assert.True(refused.ExitCode != 0, $"{node} admitted pgautofailover_replicator{replication} without a password: {refused.Output}");
+                Assert.Contains("password", refused.Output, StringComparison.Ordinal);
+            }
+
+            var admitted = await PsqlAsync(standby, $"host={node} user=pgautofailover_replicator dbname=postgres", "SELECT rolsuper FROM pg_roles WHERE rolname = current_user",
+                password: "voting_postgres_replication_password");
+            Assert.True(admitted.ExitCode == 0 && admitted.Output.Trim() == "t", $"{node} refused pgautofailover_replicator with its password: {admitted.Output}");
+
+            var health = await PsqlAsync(standby, $"host={node} user=pgautofailover_monitor password=pgautofailover_monitor dbname=voting", "SELECT 1");
+            Assert.True(health.ExitCode != 0, $"{node} admitted the health-check user to the votes database: {health.Output}");
+            Assert.Contains("pg_hba.conf rejects connection", health.Output, StringComparison.Ordinal);
+        }
+
+        var monitor = await PsqlAsync(standby, "host=pgmonitor user=autoctl_node dbname=pg_auto_failover", "SELECT count(*) FROM pgautofailover.node");
+        Assert.True(monitor.ExitCode != 0, $"the monitor admitted autoctl_node without a password: {monitor.Output}");
+        Assert.Contains("password", monitor.Output, StringComparison.Ordinal);
+        var keeper = await PsqlAsync(standby, "host=pgmonitor user=autoctl_node dbname=pg_auto_failover", "SELECT count(*) FROM pgautofailover.node",
+            password: "voting_postgres_autoctl_password");
+        Assert.True(keeper.ExitCode == 0 && keeper.Output.Trim() == "2", $"the monitor refused autoctl_node with its password: {keeper.Output}");
+    }
+
+    /// <summary>
+    /// One psql command in <paramref name="container"/> (on node worker01), with no password file and never asking
+    /// for one, but with the password of the secret <paramref name="password"/> when one is named.
+    /// </summary>
+    private static Task<(int ExitCode, string Output)> PsqlAsync(string container, string connection, string command, string? password = null) =>
+        DockerAsync("exec", "worker01", "docker", "exec", "-e", "PGPASSFILE=/nonexistent", "-e", "PGCONNECT_TIMEOUT=5", container, "sh", "-c",
+            (password is null ? "" : $"PGPASSWORD=$(cat /run/secrets/{password}) ") + "exec psql -X -w -At \"$0\" -c \"$1\"",
+            connection + " sslmode=disable", command);
+
+    /// <summary>
     /// Whether the container's routing table (<c>/proc/net/route</c>) has a route other than the default one that
     /// covers <paramref name="address"/>: a network the container is on.
     /// </summary>

@@ -421,8 +421,9 @@ internal sealed class SwarmSystem
     }
 
     /// <summary>
-    /// The stack's secrets, new for every Swarm: the operators' database password and each service role's, each
-    /// service's connection string (the workers' also the schema owner's), the front ends' and the drainers' Redis
+    /// The stack's secrets, new for every Swarm: the operators' database password and each service role's, those of
+    /// pg_auto_failover's replication and keeper users, each service's connection string (the workers' also the schema
+    /// owner's), the front ends' and the drainers' Redis
     /// passwords, the voter-cookie key, the forensics secret, the management token, the cluster's certificate,
     /// Consul's tokens, and the public edge's certificate (self-signed, for the names and addresses of node interlock,
     /// the balancer's, and node store, the results app's) and key.
@@ -439,6 +440,9 @@ internal sealed class SwarmSystem
         var secrets = new Dictionary<string, string>
         {
             ["voting_postgres_password"] = password,
+            // pg_auto_failover's replication user (a superuser) and its keepers' user on the monitor sign in with these.
+            ["voting_postgres_replication_password"] = Secret.Generate(),
+            ["voting_postgres_autoctl_password"] = Secret.Generate(),
             ["voting_voter_cookie_key"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["voting_forensics_secret"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
             ["voting_management_token"] = ManagementToken.Generate(),
